@@ -448,3 +448,11 @@ Deno.test("the Materialize script reads twitch-streams as upsert JSON and keeps 
     assert.ok(columns.includes(column), `${column} missing from the view`);
   }
 });
+
+Deno.test(".env.example leaves credentials empty and values unquoted for docker --env-file", async () => {
+  const lines = (await Deno.readTextFile(new URL(".env.example", root))).split("\n")
+    .filter((line) => /^[A-Z_]+=/.test(line));
+  const secrets = lines.filter((line) => /SECRET|PASSWORD|TOKEN/.test(line.split("=")[0]));
+  assert.deepEqual(secrets, ["TWITCH_CLIENT_SECRET="]);
+  assert.deepEqual(lines.filter((line) => /=["']/.test(line)), []);
+});
