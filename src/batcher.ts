@@ -1,0 +1,88 @@
+/**
+ * Batching between the scan and Kafka: records are written as pages arrive
+ * and sent in batches, one request in flight at a time (so the idempotent
+ * producer keeps every partition in order), while later pages are fetched.
+ * While one batch is on the wire the next one fills up, so batches grow by
+ * themselves when Kafka is the slower side.
+ *
+ * @module
+ */
+
+import type { StreamRecord } from "./record.ts";
+
+/** Where a scan's records go. */
+export interface RecordSink {
+  /** Queues records; resolves once there is room for more (back-pressure). */
+  write(records: readonly StreamRecord[]): Promise<void>;
+  /** Resolves when every record written so far is acknowledged; throws the first send error. */
+  flush(): Promise<void>;
+}
+
+/** Limits of a {@link createBatcher} sink. */
+export interface BatcherOptions {
+  /** Upper bound of one batch, in key and value bytes (brokers refuse batches over ~1 MB per partition by default). */
+  maxBatchBytes?: number;
+  /** How many bytes may wait before `write` holds the scan back. */
+  maxBufferedBytes?: number;
+}
+
+function size(record: StreamRecord): number {
+  return record.key.length + (record.value?.length ?? 0) + 64;
+}
+
+/** Creates a sink that hands batches to `send`, one at a time. */
+export function createBatcher(
+  send: (batch: StreamRecord[]) => Promise<void>,
+  options: BatcherOptions = {},
+): RecordSink {
+  const maxBatchBytes = options.maxBatchBytes ?? 900_000;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 32_000_000;
+  let buffer: StreamRecord[] = [];
+  let bufferedBytes = 0;
+  let running: Promise<void> | null = null;
+  let failure: unknown = null;
+
+  async function drain() {
+    while (buffer.length > 0 && failure === null) {
+      let bytes = 0;
+      let count = 0;
+      while (
+        count < buffer.length && (count === 0 || bytes + size(buffer[count]) <= maxBatchBytes)
+      ) {
+        bytes += size(buffer[count]);
+        count++;
+      }
+      const batch = buffer.slice(0, count);
+      buffer = buffer.slice(count);
+      try {
+        await send(batch);
+      } catch (error) {
+        failure = error;
+      }
+      bufferedBytes -= bytes;
+    }
+    running = null;
+  }
+
+  function kick() {
+    if (running === null && buffer.length > 0 && failure === null) running = drain();
+  }
+
+  return {
+    async write(records) {
+      if (failure !== null) throw failure;
+      for (const record of records) {
+        buffer.push(record);
+        bufferedBytes += size(record);
+      }
+      kick();
+      while (bufferedBytes > maxBufferedBytes && running !== null) await running;
+      if (failure !== null) throw failure;
+    },
+    async flush() {
+      kick();
+      while (running !== null) await running;
+      if (failure !== null) throw failure;
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * De-duplication of one scan. Helix orders streams by current viewers, and
+ * the order shifts while a client pages, so a stream can show up twice. The
+ * scan keeps one observation per stream, the later one, and counts the rest.
+ *
+ * Records still have to flow to Kafka while later pages are fetched, so each
+ * query's observations are held back for a few pages before they are
+ * released: a duplicate within that window replaces the held observation
+ * (one record, the later one). A duplicate that arrives after its first
+ * observation was released is released again, so that the newest values
+ * still win downstream; it is counted apart as a late duplicate. Pure and
+ * synchronous.
+ *
+ * @module
+ */
+
+import type { HelixStream } from "./record.ts";
+
+/** A stream as seen on a page, with when that page was fetched. */
+export interface Observation {
+  stream: HelixStream;
+  fetchedAt: number;
+}
+
+/** Counts of one scan's de-duplication. */
+export interface DedupeCounts {
+  /** Observations of streams seen before in the same scan. */
+  duplicates: number;
+  /** Duplicates that came after the first observation had already been released. */
+  lateDuplicates: number;
+}
+
+/** Holds back each query's recent pages and keeps the later of two observations. */
+export class ScanDeduper {
+  /** Pages each query holds back before releasing them. */
+  readonly window: number;
+  readonly counts: DedupeCounts = { duplicates: 0, lateDuplicates: 0 };
+  /** Held observations by stream id, in the page slot where they were first seen. */
+  #held = new Map<string, { slot: Map<string, Observation> }>();
+  /** Held pages of each query, oldest first. */
+  #queues = new Map<number, Map<string, Observation>[]>();
+  #released = new Set<string>();
+
+  /** @param options.window Pages held back per query (default 5). */
+  constructor(options: { window?: number } = {}) {
+    this.window = options.window ?? 5;
+  }
+
+  /** The ids released so far: after {@link finishAll}, every id the scan saw. */
+  get released(): ReadonlySet<string> {
+    return this.#released;
+  }
+
+  /**
+   * Adds one page of query `query` and returns the observations that are
+   * ready to be produced.
+   */
+  add(query: number, streams: readonly HelixStream[], fetchedAt: number): Observation[] {
+    const ready: Observation[] = [];
+    const slot = new Map<string, Observation>();
+    for (const stream of streams) {
+      const observation = { stream, fetchedAt };
+      const held = this.#held.get(stream.id);
+      if (held) {
+        this.counts.duplicates++;
+        held.slot.set(stream.id, observation);
+      } else if (this.#released.has(stream.id)) {
+        this.counts.duplicates++;
+        this.counts.lateDuplicates++;
+        ready.push(observation);
+      } else {
+        slot.set(stream.id, observation);
+        this.#held.set(stream.id, { slot });
+      }
+    }
+    const queue = this.#queues.get(query) ?? [];
+    this.#queues.set(query, queue);
+    queue.push(slot);
+    while (queue.length > this.window) ready.push(...this.#release(queue.shift()!));
+    return ready;
+  }
+
+  /** Releases everything query `query` still holds (its last page was fetched). */
+  finish(query: number): Observation[] {
+    const queue = this.#queues.get(query) ?? [];
+    this.#queues.delete(query);
+    return queue.flatMap((slot) => this.#release(slot));
+  }
+
+  /** Releases everything still held, from every query. */
+  finishAll(): Observation[] {
+    return [...this.#queues.keys()].flatMap((query) => this.finish(query));
+  }
+
+  #release(slot: Map<string, Observation>): Observation[] {
+    for (const id of slot.keys()) {
+      this.#held.delete(id);
+      this.#released.add(id);
+    }
+    return [...slot.values()];
+  }
+}

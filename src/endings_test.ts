@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { findMissing, nextState, resolveLookups } from "./endings.ts";
+import { type HelixStream, MAX_BROADCAST_MS } from "./record.ts";
+
+const now = Date.UTC(2026, 5, 1);
+const previous = new Map([
+  ["1", { userId: "u1", startedAt: now - 1000 }],
+  ["2", { userId: "u2", startedAt: now - 1000 }],
+  ["3", { userId: "u3", startedAt: now - MAX_BROADCAST_MS - 1 }],
+  ["4", { userId: "u4", startedAt: now - 1000 }],
+]);
+
+function stream(id: string, userId: string): HelixStream {
+  return { id, user_id: userId, started_at: new Date(now).toISOString() } as HelixStream;
+}
+
+Deno.test("streams not seen are looked up, except those past 48 hours, which are expired", () => {
+  const missing = findMissing(previous, new Set(["1"]), now);
+  assert.deepEqual(missing, {
+    lookup: [{ id: "2", userId: "u2" }, { id: "4", userId: "u4" }],
+    expired: ["3"],
+  });
+});
+
+Deno.test("a looked-up stream still live is recovered, one not listed has ended", () => {
+  const outcome = resolveLookups(
+    [{ id: "2", userId: "u2" }, { id: "4", userId: "u4" }],
+    [stream("2", "u2")],
+    new Set(["1"]),
+  );
+  assert.deepEqual(outcome.recovered.map((s) => s.id), ["2"]);
+  assert.deepEqual(outcome.ended, ["4"]);
+  assert.deepEqual(outcome.discovered, []);
+});
+
+Deno.test("a user live with a new stream ends the old one and the new one is discovered", () => {
+  const outcome = resolveLookups([{ id: "4", userId: "u4" }], [stream("9", "u4")], new Set());
+  assert.deepEqual(outcome.ended, ["4"]);
+  assert.deepEqual(outcome.discovered.map((s) => s.id), ["9"]);
+});
+
+Deno.test("a new stream the scan already saw is not discovered twice", () => {
+  const outcome = resolveLookups([{ id: "4", userId: "u4" }], [stream("9", "u4")], new Set(["9"]));
+  assert.deepEqual(outcome.discovered, []);
+});
+
+Deno.test("a complete scan replaces the state; ended streams leave", () => {
+  const observed = new Map([["1", { userId: "u1", startedAt: 5 }], ["7", {
+    userId: "u7",
+    startedAt: 6,
+  }]]);
+  const state = nextState(previous, { observed, removed: ["3"], complete: true });
+  assert.deepEqual([...state.keys()].sort(), ["1", "7"]);
+  assert.deepEqual(state.get("1"), { userId: "u1", startedAt: 5 });
+});
+
+Deno.test("an incomplete scan only adds to the state", () => {
+  const observed = new Map([["7", { userId: "u7", startedAt: 6 }]]);
+  const state = nextState(previous, { observed, removed: ["3"], complete: false });
+  assert.deepEqual([...state.keys()].sort(), ["1", "2", "4", "7"]);
+});

@@ -1,0 +1,96 @@
+/**
+ * The record contract: how a Helix stream becomes a Kafka record, and how an
+ * ended stream becomes a tombstone. Pure functions over plain data.
+ *
+ * @module
+ */
+
+/** A stream object as Helix sends it (snake_case, Helix's JSON types). */
+export interface HelixStream {
+  id: string;
+  user_id: string;
+  user_login: string;
+  user_name: string;
+  game_id: string;
+  game_name: string;
+  type: string;
+  title: string;
+  tags: string[] | null;
+  viewer_count: number;
+  started_at: string;
+  language: string;
+  thumbnail_url: string;
+  tag_ids: string[] | null;
+  is_mature: boolean;
+  [field: string]: unknown;
+}
+
+/** A record ready for Kafka: string key, JSON value or `null` for a tombstone. */
+export interface StreamRecord {
+  key: string;
+  value: string | null;
+  /** Milliseconds since the epoch: when the stream's page was fetched, or the stream confirmed ended. */
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+/** Why a tombstone was written. */
+export type EndReason = "ended" | "expired";
+
+/** Scan metadata carried in every record's headers. */
+export interface ScanMeta {
+  scanId: string;
+}
+
+/** What a later scan needs to remember of a live stream: not the whole object. */
+export interface LiveStream {
+  userId: string;
+  /** `started_at` in milliseconds since the epoch. */
+  startedAt: number;
+}
+
+/** Twitch ends every broadcast after 48 hours at most. */
+export const MAX_BROADCAST_MS = 48 * 60 * 60 * 1000;
+
+/** Builds the record for a live stream, keeping Helix's object exactly as it came. */
+export function streamRecord(
+  stream: HelixStream,
+  meta: ScanMeta & { fetchedAt: number },
+): StreamRecord {
+  return {
+    key: stream.id,
+    value: JSON.stringify(stream),
+    timestamp: meta.fetchedAt,
+    headers: {
+      "scan-id": meta.scanId,
+      "fetched-at": new Date(meta.fetchedAt).toISOString(),
+    },
+  };
+}
+
+/** Builds the tombstone (null value) that deletes an ended stream downstream. */
+export function tombstoneRecord(
+  id: string,
+  meta: ScanMeta & { at: number; reason: EndReason },
+): StreamRecord {
+  return {
+    key: id,
+    value: null,
+    timestamp: meta.at,
+    headers: {
+      "scan-id": meta.scanId,
+      "fetched-at": new Date(meta.at).toISOString(),
+      "end-reason": meta.reason,
+    },
+  };
+}
+
+/** The few fields of a stream that later scans need. */
+export function liveStream(stream: Pick<HelixStream, "user_id" | "started_at">): LiveStream {
+  return { userId: stream.user_id, startedAt: Date.parse(stream.started_at) };
+}
+
+/** Whether a stream started longer ago than any broadcast can last. */
+export function isExpired(startedAt: number, now: number): boolean {
+  return now - startedAt > MAX_BROADCAST_MS;
+}
