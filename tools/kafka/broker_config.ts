@@ -1,0 +1,158 @@
+/**
+ * The settings file and format-time arguments of a single-node Kafka broker
+ * (KRaft, broker and controller in one process), as plain text built from
+ * plain data, so the shape of the broker can be checked without starting it.
+ *
+ * @module
+ */
+
+/** A user that can log in on the broker's SASL listener. */
+export interface KafkaUser {
+  /** Letters, digits and `._@+-` only: the name ends up in JAAS and StorageTool syntax. */
+  username: string;
+  /** Same characters as the name, for the same reason. */
+  password: string;
+}
+
+/** Where and how the broker listens, and where it keeps its data. */
+export interface BrokerSettings {
+  /** Client port of the PLAINTEXT listener on 127.0.0.1. */
+  port: number;
+  /** Port of the KRaft controller listener on 127.0.0.1. */
+  controllerPort: number;
+  /** Folder holding the topic data and the metadata log. */
+  logDir: string;
+  /** `false` turns off creating topics on first use (Kafka's default is on). */
+  autoCreateTopics?: boolean;
+  /** Adds a SASL_PLAINTEXT listener accepting PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. */
+  sasl?: { port: number; users: KafkaUser[] };
+  /** Adds an SSL listener serving the key and certificate in a PKCS12 keystore. */
+  ssl?: { port: number; keystoreFile: string; password: string };
+}
+
+/** SASL mechanisms the SASL listener accepts, in the order Kafka is told. */
+export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
+
+const HOST = "127.0.0.1";
+const SAFE_CREDENTIAL = /^[A-Za-z0-9._@+-]+$/;
+
+/**
+ * Throws when a user's name or password holds characters that the broker's
+ * JAAS and StorageTool syntax would need quoting for.
+ */
+export function checkUsers(users: readonly KafkaUser[]): void {
+  for (const { username, password } of users) {
+    for (const [what, text] of [["username", username], ["password", password]]) {
+      if (!SAFE_CREDENTIAL.test(text)) {
+        throw new TypeError(
+          `Kafka test user ${what} ${
+            JSON.stringify(text)
+          } is not allowed; use letters, digits and ._@+- only`,
+        );
+      }
+    }
+  }
+}
+
+/** Escapes a value for a Java properties file (backslashes and line breaks). */
+function propertyValue(value: string): string {
+  return value.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll("\r", "\\r");
+}
+
+/** The broker's `server.properties` text for the given settings. */
+export function brokerProperties(settings: BrokerSettings): string {
+  const listeners = [`PLAINTEXT://${HOST}:${settings.port}`];
+  if (settings.sasl) listeners.push(`SASL_PLAINTEXT://${HOST}:${settings.sasl.port}`);
+  if (settings.ssl) listeners.push(`SSL://${HOST}:${settings.ssl.port}`);
+
+  const props: [string, string][] = [
+    ["process.roles", "broker,controller"],
+    ["node.id", "1"],
+    ["controller.quorum.voters", `1@${HOST}:${settings.controllerPort}`],
+    ["listeners", [...listeners, `CONTROLLER://${HOST}:${settings.controllerPort}`].join(",")],
+    ["advertised.listeners", listeners.join(",")],
+    ["controller.listener.names", "CONTROLLER"],
+    [
+      "listener.security.protocol.map",
+      "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL",
+    ],
+    ["inter.broker.listener.name", "PLAINTEXT"],
+    ["log.dirs", settings.logDir],
+    // One node: every internal topic must fit on it.
+    ["offsets.topic.replication.factor", "1"],
+    ["offsets.topic.num.partitions", "1"],
+    ["transaction.state.log.replication.factor", "1"],
+    ["transaction.state.log.min.isr", "1"],
+    ["transaction.state.log.num.partitions", "1"],
+    ["share.coordinator.state.topic.replication.factor", "1"],
+    ["share.coordinator.state.topic.min.isr", "1"],
+    // Consumers in tests should get their partitions at once, not after 3 s.
+    ["group.initial.rebalance.delay.ms", "0"],
+    // A broker restarted after a kill registers again only once the controller
+    // has given up on the killed one: keep that wait short (default 9 s).
+    ["broker.session.timeout.ms", "3000"],
+    ["broker.heartbeat.interval.ms", "500"],
+    // A small machine: fewer threads start faster and use less memory.
+    ["num.network.threads", "2"],
+    ["num.io.threads", "2"],
+    ["num.recovery.threads.per.data.dir", "1"],
+  ];
+  if (settings.autoCreateTopics === false) props.push(["auto.create.topics.enable", "false"]);
+
+  if (settings.sasl) {
+    checkUsers(settings.sasl.users);
+    const plainUsers = settings.sasl.users.map((u) => `user_${u.username}="${u.password}"`);
+    props.push(
+      ["sasl.enabled.mechanisms", SASL_MECHANISMS.join(",")],
+      [
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config",
+        `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers.join(" ")};`,
+      ],
+      [
+        "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+      ],
+      [
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+      ],
+    );
+  }
+
+  if (settings.ssl) {
+    props.push(
+      ["listener.name.ssl.ssl.keystore.type", "PKCS12"],
+      ["listener.name.ssl.ssl.keystore.location", settings.ssl.keystoreFile],
+      ["listener.name.ssl.ssl.keystore.password", settings.ssl.password],
+      ["listener.name.ssl.ssl.key.password", settings.ssl.password],
+    );
+  }
+
+  return props.map(([key, value]) => `${key}=${propertyValue(value)}\n`).join("");
+}
+
+/**
+ * The `--add-scram` arguments of `kafka.tools.StorageTool format` that store
+ * every user under both SCRAM mechanisms, since SCRAM credentials live in the
+ * cluster metadata rather than in the settings file.
+ */
+export function scramFormatArgs(users: readonly KafkaUser[]): string[] {
+  checkUsers(users);
+  return users.flatMap((user) =>
+    ["SCRAM-SHA-256", "SCRAM-SHA-512"].flatMap((mechanism) => [
+      "--add-scram",
+      `${mechanism}=[name=${user.username},password=${user.password}]`,
+    ])
+  );
+}
+
+/** A random cluster id in Kafka's form: 16 bytes, URL-safe base64 without padding. */
+export function newClusterId(): string {
+  for (;;) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
+      .replace(/=+$/, "");
+    // An id starting with "-" would be read as a flag by StorageTool.
+    if (!id.startsWith("-")) return id;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Running the broker's JVM: the storage format step, the broker process
+ * itself, and the checks around it (free ports, does it answer).
+ *
+ * @module
+ */
+
+import { Kafka, logLevel } from "kafkajs";
+import { type KafkaUser, newClusterId, scramFormatArgs } from "./broker_config.ts";
+import { KAFKA_TOOLS_DIR } from "./jars.ts";
+import { jdkTool } from "./tls.ts";
+
+const HOST = "127.0.0.1";
+
+/** JVM flags for a small, fast-starting broker (or storage tool) that logs into `dir/logs`. */
+export function jvmOptions(dir: string, heapMb: number): string[] {
+  return [
+    `-Xmx${heapMb}m`,
+    `-Xms${Math.min(heapMb, 64)}m`,
+    "-XX:+UseSerialGC",
+    // C1 only: the JIT work of a full server JVM costs more start time than it saves here.
+    "-XX:TieredStopAtLevel=1",
+    // No hsperfdata files left behind in the system temp folder.
+    "-XX:-UsePerfData",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+    `-Dkafka.logs.dir=${dir}/logs`,
+    `-Dlog4j2.configurationFile=${KAFKA_TOOLS_DIR}log4j2.properties`,
+  ];
+}
+
+/** Options of {@linkcode formatStorage}. */
+export interface FormatOptions {
+  /** The broker's settings file (its `log.dirs` is what gets formatted). */
+  propertiesFile: string;
+  /** Users stored for SCRAM login. */
+  scramUsers?: readonly KafkaUser[];
+}
+
+/** Formats a new broker's storage with `kafka.tools.StorageTool format` and a fresh cluster id. */
+export async function formatStorage(
+  dir: string,
+  libs: string,
+  options: FormatOptions,
+): Promise<void> {
+  const args = [
+    ...jvmOptions(dir, 256),
+    "-cp",
+    `${libs}/*`,
+    "kafka.tools.StorageTool",
+    "format",
+    "--cluster-id",
+    newClusterId(),
+    "--config",
+    options.propertiesFile,
+    ...scramFormatArgs(options.scramUsers ?? []),
+  ];
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(jdkTool("java"), { args, cwd: dir, stdin: "null" }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(
+        "Java 17+ is needed to run the local Kafka broker; install it (e.g. apt-get install openjdk-17-jre-headless)",
+      );
+    }
+    throw error;
+  }
+  if (!output.success) {
+    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    throw new Error(`Formatting the Kafka broker's storage failed: ${text.trim().split("\n")[0]}`);
+  }
+}
+
+/** Options of {@linkcode spawnBroker}. */
+export interface SpawnOptions {
+  /** The broker's settings file. */
+  propertiesFile: string;
+  /** Maximum heap in MiB. */
+  heapMb: number;
+}
+
+/**
+ * Starts the broker's JVM (`kafka.Kafka`) in `dir`; its console output goes
+ * to `dir/logs/console.log`. The returned child's pid is the JVM's own.
+ */
+export function spawnBroker(dir: string, libs: string, options: SpawnOptions): Deno.ChildProcess {
+  return new Deno.Command("sh", {
+    // exec keeps the JVM's pid the child's pid, and lets the shell send its output to a file.
+    args: [
+      "-c",
+      'exec "$@" >>"$0" 2>&1',
+      `${dir}/logs/console.log`,
+      jdkTool("java"),
+      ...jvmOptions(dir, options.heapMb),
+      "-cp",
+      `${libs}/*`,
+      "kafka.Kafka",
+      options.propertiesFile,
+    ],
+    cwd: dir,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+/** Whether a real client gets broker metadata from `bootstrap`. */
+export async function answersMetadata(bootstrap: string): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: "local-broker-probe",
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1_000,
+    requestTimeout: 5_000,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    const { brokers } = await admin.describeCluster();
+    return brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** A port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: HOST, port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Whether `port` on 127.0.0.1 can be bound right now. */
+export function portIsFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: HOST, port }).close();
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) return false;
+    throw error;
+  }
+}
