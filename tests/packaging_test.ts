@@ -344,14 +344,62 @@ Deno.test("deno task compile embeds the default permission set and the cron flag
       env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1" },
     });
     assert.equal(result.code, 0, result.stderr);
-    const output = compileOutputPath();
-    const metadata = compiledMetadata(await Deno.readFile(`${dir}/${output}`));
-    const granted = denoJson.permissions.default;
-    for (const kind of ["read", "write", "net", "env", "sys", "run", "ffi"]) {
-      const expected = granted[kind] === true ? [] : granted[kind] ?? null;
-      assert.deepEqual(metadata.permissions[`allow_${kind}`], expected, kind);
+    assertEmbedsDenoJsonSettings(await Deno.readFile(`${dir}/${compileOutputPath()}`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+function assertEmbedsDenoJsonSettings(binary: Uint8Array): void {
+  const metadata = compiledMetadata(binary);
+  const granted = denoJson.permissions.default;
+  for (const kind of ["read", "write", "net", "env", "sys", "run", "ffi"]) {
+    const expected = granted[kind] === true ? [] : granted[kind] ?? null;
+    assert.deepEqual(metadata.permissions[`allow_${kind}`], expected, kind);
+  }
+  assert.deepEqual(metadata.unstable_config.features, denoJson.unstable);
+}
+
+// Replays the build stage without Docker: its COPY steps from the repository
+// into a scratch directory, then its RUN steps there. Only the runtime that
+// compile embeds differs (DENORT_BIN, as above).
+Deno.test("the Dockerfile's build stage compiles the service from what it copies", async () => {
+  const dir = await Deno.makeTempDir();
+  const ignored = (await Deno.readTextFile(new URL(".dockerignore", root))).split("\n")
+    .map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
+  try {
+    let workdir = dir;
+    for (const { keyword, args } of dockerfile.stages[0].instructions) {
+      if (keyword === "WORKDIR") {
+        workdir = `${dir}${args}`;
+        await Deno.mkdir(workdir, { recursive: true });
+      } else if (keyword === "COPY") {
+        const words = args.split(/\s+/);
+        const target = `${workdir}/${words.pop()}`;
+        for (const source of words) {
+          assert.ok(!ignored.includes(source), `${source} is copied but listed in .dockerignore`);
+          const from = new URL(source, root).pathname;
+          const into = target.endsWith("/") ? `${target}${source}` : target;
+          if ((await Deno.stat(from)).isDirectory) {
+            await Deno.mkdir(into, { recursive: true });
+            assert.equal((await run("cp", ["-R", `${from}/.`, into])).code, 0);
+          } else {
+            await Deno.copyFile(from, into);
+          }
+        }
+      } else if (keyword === "RUN") {
+        const result = await run("sh", ["-c", args], {
+          cwd: workdir,
+          env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1" },
+        });
+        assert.equal(result.code, 0, `RUN ${args}\n${result.stderr}`);
+      } else {
+        assert.fail(`the replay does not know ${keyword}; teach it before using it`);
+      }
     }
-    assert.deepEqual(metadata.unstable_config.features, denoJson.unstable);
+    const [copy] = instructions(finalStage(), "COPY");
+    const built = copy.split(/\s+/)[1];
+    assertEmbedsDenoJsonSettings(await Deno.readFile(`${dir}${built}`));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
