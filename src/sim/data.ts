@@ -87,14 +87,25 @@ export interface StreamFacets {
   language: number;
   /** Index into GAMES. */
   game: number;
+  /** `started_at` in milliseconds (whole seconds). */
+  startedAt: number;
 }
 
 /** The first draws of stream `index`: the same values {@link generateStream} gives it. */
-export function streamFacets(seed: number, index: number): StreamFacets {
-  const rng = new Prng(hash32(seed, index));
+export function streamFacets(seed: number, index: number, options: GenerateOptions): StreamFacets {
+  return drawFacets(new Prng(hash32(seed, index)), index, options);
+}
+
+// Draw order is part of the data format: changing it changes every world.
+function drawFacets(rng: Prng, index: number, options: GenerateOptions): StreamFacets {
   const viewers = drawViewers(rng.next());
   const language = pickWeighted(LANGUAGE_CDF, rng.next());
-  return { viewers, language, game: pickWeighted(GAME_CDF, rng.next()) };
+  const game = pickWeighted(GAME_CDF, rng.next());
+  const ageMs = index < (options.expiredStreams ?? 0)
+    ? MAX_BROADCAST_MS + rng.int(60, 24 * 3600) * 1000
+    : drawAge(rng);
+  const startedAt = Math.floor((options.now - ageMs) / 1000) * 1000;
+  return { viewers, language, game, startedAt };
 }
 
 /** The index whose stream has this `user_id` with this seed, or -1 (the stream may not exist yet). */
@@ -120,17 +131,12 @@ export function indexOfLogin(seed: number, login: string): number {
 /** Generates stream `index` of the world with this seed. */
 export function generateStream(seed: number, index: number, options: GenerateOptions): SimStream {
   const rng = new Prng(hash32(seed, index));
-  // Draw order is part of the format: changing it changes every world.
-  const viewers = drawViewers(rng.next());
-  const language = LANGUAGES[pickWeighted(LANGUAGE_CDF, rng.next())];
-  const game = GAMES[pickWeighted(GAME_CDF, rng.next())];
-  const ageMs = index < (options.expiredStreams ?? 0)
-    ? MAX_BROADCAST_MS + rng.int(60, 24 * 3600) * 1000
-    : drawAge(rng);
-  const startedAt = Math.floor((options.now - ageMs) / 1000) * 1000;
+  const facets = drawFacets(rng, index, options);
+  const language = LANGUAGES[facets.language];
+  const game = GAMES[facets.game];
   const [login, userName] = makeNames(rng, index, seed, language.code);
   return {
-    id: String(STREAM_ID_BASE + index * 16 + (hash32(seed, index, 0x1d) & 15)),
+    id: streamId(seed, index),
     user_id: String(USER_ID_BASE + (index * USER_ID_MUL + (seed % USER_ID_MOD)) % USER_ID_MOD),
     user_login: login,
     user_name: userName,
@@ -139,14 +145,19 @@ export function generateStream(seed: number, index: number, options: GenerateOpt
     type: "live",
     title: makeTitle(rng, language.code, game.name),
     tags: makeTags(rng, language.tag, game.tags),
-    viewer_count: viewers,
-    started_at: formatTime(startedAt),
+    viewer_count: facets.viewers,
+    started_at: formatTime(facets.startedAt),
     language: language.code,
     thumbnail_url:
       `https://static-cdn.jtvnw.net/previews-ttv/live_user_${login}-{width}x{height}.jpg`,
     tag_ids: [],
     is_mature: rng.chance(0.1),
   };
+}
+
+/** The `id` of stream `index` (distinct per index, growing with it as Twitch's grow with time). */
+export function streamId(seed: number, index: number): string {
+  return String(STREAM_ID_BASE + index * 16 + (hash32(seed, index, 0x1d) & 15));
 }
 
 /** Generates streams 0 .. count-1 of the world with this seed. */

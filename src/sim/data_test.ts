@@ -120,10 +120,11 @@ Deno.test("some streams have no category", () => {
 Deno.test("facets are the values the whole stream gets", () => {
   for (let i = 0; i < 500; i++) {
     const s = generateStream(11, i, { now: NOW });
-    const f = streamFacets(11, i);
+    const f = streamFacets(11, i, { now: NOW });
     assert.equal(f.viewers, s.viewer_count);
     assert.equal(LANGUAGES[f.language].code, s.language);
     assert.equal(GAMES[f.game].id, s.game_id);
+    assert.equal(f.startedAt, Date.parse(s.started_at));
   }
 });
 

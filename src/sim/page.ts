@@ -1,0 +1,138 @@
+/**
+ * One page of Get Streams over a world: filters, score order and cursor
+ * positions. Pure over the world's current state.
+ *
+ * @module
+ */
+
+import { GAMES, LANGUAGES } from "./catalog.ts";
+import type { CursorPosition } from "./cursor.ts";
+import { generateStream, indexOfLogin, indexOfUserId } from "./data.ts";
+import { positionBelow, score, type World } from "./world.ts";
+
+/** A validated Get Streams query. */
+export interface StreamsQuery {
+  /** Page size, 1..100. */
+  first: number;
+  /** Continue below this position (from an `after` cursor). */
+  after?: CursorPosition;
+  /** Continue above this position (from a `before` cursor). */
+  before?: CursorPosition;
+  language: string[];
+  gameId: string[];
+  userId: string[];
+  userLogin: string[];
+}
+
+/** A page: stream indices in Helix's order, and where to continue if there is more. */
+export interface PageResult {
+  indices: number[];
+  /** Position for the cursor; absent when nothing is left in the direction of travel. */
+  next?: CursorPosition;
+}
+
+/** Selects one page of live streams. */
+export function selectPage(world: World, query: StreamsQuery): PageResult {
+  const matches = matcher(world, query);
+  const users = query.userId.length > 0 || query.userLogin.length > 0;
+  const candidates = users ? userCandidates(world, query) : null;
+  const result = query.before
+    ? pageAbove(world, candidates, matches, query.before.first, query.first)
+    : pageBelow(world, candidates, matches, query.after?.last ?? Infinity, query.first);
+  if (result.indices.length === 0 || !result.more) return { indices: result.indices };
+  const first = score(world, result.indices[0]);
+  const last = score(world, result.indices[result.indices.length - 1]);
+  return { indices: result.indices, next: { first, last } };
+}
+
+interface Slice {
+  indices: number[];
+  more: boolean;
+}
+
+/** Streams below score `s`, highest first. */
+function pageBelow(
+  world: World,
+  candidates: number[] | null,
+  matches: (index: number) => boolean,
+  s: number,
+  size: number,
+): Slice {
+  const list = candidates ?? world.order;
+  const count = candidates ? candidates.length : world.liveCount;
+  const indices: number[] = [];
+  let p = candidates ? positionIn(world, candidates, s) : positionBelow(world, s);
+  for (; p < count; p++) {
+    const index = list[p];
+    if (!matches(index)) continue;
+    if (indices.length === size) return { indices, more: true };
+    indices.push(index);
+  }
+  return { indices, more: false };
+}
+
+/** The `size` streams just above score `s`, highest first. */
+function pageAbove(
+  world: World,
+  candidates: number[] | null,
+  matches: (index: number) => boolean,
+  s: number,
+  size: number,
+): Slice {
+  const list = candidates ?? world.order;
+  const reversed: number[] = [];
+  let p = (candidates ? positionIn(world, candidates, s) : positionBelow(world, s)) - 1;
+  // Scores equal to `s` belong to the page the cursor came from.
+  while (p >= 0 && score(world, list[p]) <= s) p--;
+  for (; p >= 0; p--) {
+    const index = list[p];
+    if (!matches(index)) continue;
+    if (reversed.length === size) return { indices: reversed.reverse(), more: true };
+    reversed.push(index);
+  }
+  return { indices: reversed.reverse(), more: false };
+}
+
+/** Position of the first entry of a score-sorted list whose score is below `s`. */
+function positionIn(world: World, list: number[], s: number): number {
+  let p = 0;
+  while (p < list.length && score(world, list[p]) >= s) p++;
+  return p;
+}
+
+/** The language and category filters as one test. */
+function matcher(world: World, query: StreamsQuery): (index: number) => boolean {
+  const languages = codesToIndices(query.language, LANGUAGES.map((l) => l.code));
+  const games = codesToIndices(query.gameId, GAMES.map((g) => g.id));
+  return function matches(index: number): boolean {
+    return (languages === null || languages.has(world.language[index])) &&
+      (games === null || games.has(world.game[index]));
+  };
+}
+
+function codesToIndices(values: string[], table: string[]): Set<number> | null {
+  if (values.length === 0) return null;
+  const wanted = new Set(values);
+  const indices = new Set<number>();
+  table.forEach((code, i) => {
+    if (code !== "" && wanted.has(code)) indices.add(i);
+  });
+  return indices;
+}
+
+/** Live streams of the users asked for (ids and logins together), highest score first. */
+function userCandidates(world: World, query: StreamsQuery): number[] {
+  const seed = world.options.seed;
+  const found = new Set<number>();
+  for (const id of query.userId) {
+    const index = indexOfUserId(seed, id);
+    if (index >= 0 && index < world.size && world.live[index] === 1) found.add(index);
+  }
+  for (const login of query.userLogin) {
+    const wanted = login.toLowerCase();
+    const index = indexOfLogin(seed, wanted);
+    if (index < 0 || index >= world.size || world.live[index] === 0) continue;
+    if (generateStream(seed, index, world.generate).user_login === wanted) found.add(index);
+  }
+  return [...found].sort((a, b) => score(world, b) - score(world, a));
+}

@@ -1,0 +1,169 @@
+/**
+ * The simulator's HTTP handler: Twitch's OAuth token endpoint under
+ * `/auth/...` and Get Streams under `/mock/streams`, the layout
+ * `@twurple` uses when `TWURPLE_MOCK_API_PORT` is set. Auth, rate limit,
+ * validation, injected failures and churn are applied here, in that order.
+ *
+ * @module
+ */
+
+import {
+  checkHelixAuth,
+  type JsonAnswer,
+  requestToken,
+  type TokenStore,
+  validateToken,
+} from "./auth.ts";
+import { advanceWorld } from "./churn.ts";
+import { encodeCursor } from "./cursor.ts";
+import type { SimulatorOptions } from "./options.ts";
+import { selectPage } from "./page.ts";
+import { Prng } from "./prng.ts";
+import { parseStreamsQuery } from "./query.ts";
+import {
+  type Bucket,
+  createBucket,
+  rateLimitHeaders,
+  type RateLimitState,
+  takePoints,
+} from "./rate_limit.ts";
+import { streamAt, type World } from "./world.ts";
+
+/** Counts of what the simulator answered. */
+export interface SimulatorStats {
+  /** Every request. */
+  requests: number;
+  /** Requests by HTTP status, e.g. `{ "200": 50, "429": 3 }`. */
+  byStatus: Record<string, number>;
+  /** Requests refused with 429. */
+  rateLimited: number;
+  /** Access tokens issued. */
+  tokensIssued: number;
+  /** Get Streams pages served (200 answers). */
+  pagesServed: number;
+}
+
+/** Everything the handler works on. */
+export interface ServerState {
+  readonly options: SimulatorOptions;
+  readonly clock: () => number;
+  readonly world: World;
+  readonly tokens: TokenStore;
+  readonly buckets: Map<string, Bucket>;
+  /** Draws of injected faults, seeded so a run can be repeated. */
+  readonly faults: Prng;
+  /** Signs cursors so that only this simulator's are accepted. */
+  readonly cursorKey: number;
+  cursorNonce: number;
+  readonly stats: SimulatorStats;
+}
+
+const HELIX_JSON = "application/json; charset=utf-8";
+
+/** Creates the request handler. */
+export function createHandler(state: ServerState): (request: Request) => Promise<Response> {
+  return async function handle(request: Request): Promise<Response> {
+    if (state.options.latencyMs > 0) await sleep(state.options.latencyMs);
+    const response = await route(state, request);
+    state.stats.requests++;
+    const key = String(response.status);
+    state.stats.byStatus[key] = (state.stats.byStatus[key] ?? 0) + 1;
+    return response;
+  };
+}
+
+async function route(state: ServerState, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const now = state.clock();
+  if (url.pathname === "/auth/token" && request.method === "POST") {
+    const params = new URLSearchParams(url.search);
+    const type = request.headers.get("content-type") ?? "";
+    if (type.startsWith("application/x-www-form-urlencoded")) {
+      for (const [k, v] of new URLSearchParams(await request.text())) params.append(k, v);
+    }
+    const answer = requestToken(state.tokens, params, now);
+    state.stats.tokensIssued = state.tokens.issued;
+    return json(answer, "application/json");
+  }
+  if (url.pathname === "/auth/validate" && request.method === "GET") {
+    return json(
+      validateToken(state.tokens, request.headers.get("authorization"), now),
+      "application/json",
+    );
+  }
+  if (url.pathname === "/mock/streams" && request.method === "GET") {
+    return getStreams(state, request, url, now);
+  }
+  return json({ status: 404, body: { error: "Not Found", status: 404, message: "" } }, HELIX_JSON);
+}
+
+function getStreams(state: ServerState, request: Request, url: URL, now: number): Response {
+  const clientId = request.headers.get("client-id");
+  const denied = checkHelixAuth(state.tokens, {
+    authorization: request.headers.get("authorization"),
+    clientId,
+  }, now);
+  if (denied) return json(denied, HELIX_JSON);
+
+  const limit = takePoints(bucketOf(state, clientId!, now), now);
+  if (!limit.allowed) {
+    state.stats.rateLimited++;
+    return helixError(429, "Too Many Requests", "Too Many Requests", limit);
+  }
+  const query = parseStreamsQuery(url.searchParams, { cursorKey: state.cursorKey });
+  if (typeof query === "string") return helixError(400, "Bad Request", query, limit);
+
+  const { failAfter, faultRate } = state.options;
+  if (failAfter !== undefined && state.stats.pagesServed >= failAfter) {
+    return helixError(503, "Service Unavailable", "", limit);
+  }
+  if (faultRate > 0 && state.faults.next() < faultRate) {
+    return state.faults.chance(0.5)
+      ? helixError(500, "Internal Server Error", "", limit)
+      : helixError(503, "Service Unavailable", "", limit);
+  }
+
+  advanceWorld(state.world, now, { request: true });
+  const page = selectPage(state.world, query);
+  const data = page.indices.map((i) => streamAt(state.world, i));
+  const pagination = page.next
+    ? { cursor: encodeCursor(page.next, { key: state.cursorKey, nonce: ++state.cursorNonce }) }
+    : {};
+  state.stats.pagesServed++;
+  return new Response(JSON.stringify({ data, pagination }), {
+    status: 200,
+    headers: { "Content-Type": HELIX_JSON, ...rateLimitHeaders(limit) },
+  });
+}
+
+function bucketOf(state: ServerState, clientId: string, now: number): Bucket {
+  let bucket = state.buckets.get(clientId);
+  if (!bucket) {
+    bucket = createBucket(state.options.rateLimit, now);
+    state.buckets.set(clientId, bucket);
+  }
+  return bucket;
+}
+
+function helixError(
+  status: number,
+  error: string,
+  message: string,
+  limit: RateLimitState,
+): Response {
+  return new Response(JSON.stringify({ error, status, message }), {
+    status,
+    headers: { "Content-Type": HELIX_JSON, ...rateLimitHeaders(limit) },
+  });
+}
+
+function json(answer: JsonAnswer, contentType: string): Response {
+  return new Response(JSON.stringify(answer.body), {
+    status: answer.status,
+    headers: { "Content-Type": contentType },
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
