@@ -12,8 +12,9 @@ import type { HelixQuery } from "./helix.ts";
 import type { StreamFilters } from "./config.ts";
 
 /**
- * Every language value a stream can carry: the ISO 639-1 codes, American
- * Sign Language (which Twitch lists as "asl") and "other". The union of
+ * Every language value a stream can carry: the ISO 639-1 codes, the two
+ * codes Twitch adds (American Sign Language "asl" and Cantonese "zh-hk") and
+ * "other". The union of
  * queries over these is the whole set of live streams.
  */
 // deno-fmt-ignore
@@ -29,7 +30,7 @@ export const ALL_LANGUAGES: readonly string[] = [
   "pl", "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk",
   "sl", "sm", "sn", "so", "sq", "sr", "ss", "st", "su", "sv", "sw", "ta", "te", "tg", "th", "ti",
   "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi", "vo",
-  "wa", "wo", "xh", "yi", "yo", "za", "zh", "zu", "asl", "other",
+  "wa", "wo", "xh", "yi", "yo", "za", "zh", "zu", "asl", "zh-hk", "other",
 ];
 
 /** Languages with enough streams to deserve a query of their own (by Twitch's usual mix). */

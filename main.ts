@@ -1,0 +1,129 @@
+/**
+ * Twitch Data Generator: every live stream from Twitch's Helix API as keyed
+ * records in a Kafka topic, on a schedule.
+ *
+ * Read top to bottom, this is the whole service: parse the configuration,
+ * build the edges (logging, the stream source, Kafka), then run the chosen
+ * mode (dry run, one scan, or the scheduled service with its health
+ * endpoint) until done.
+ *
+ * @module
+ */
+
+import denoConfig from "./deno.json" with { type: "json" };
+import {
+  type Config,
+  type Flags,
+  mergeEnvironment,
+  parseConfig,
+  parseFlags,
+} from "./src/config.ts";
+import { usage } from "./src/usage.ts";
+import { ConfigError } from "./src/errors.ts";
+import { setupLogging } from "./src/log.ts";
+import { probeHealth } from "./src/http.ts";
+import { createMetrics } from "./src/metrics.ts";
+import { createHelixSource } from "./src/helix.ts";
+import { kafkaClientConfig } from "./src/kafka.ts";
+import { dryRun, runOnce, runService } from "./src/service.ts";
+import { startSimulator } from "./src/sim/mod.ts";
+
+/** Runs the service with the given command-line arguments; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  // 1. Configuration: flags, `.env`, environment. Bad input exits 2 with one line.
+  let flags: Flags;
+  let config: Config;
+  try {
+    flags = parseFlags(args);
+    if (flags.help) return print(usage());
+    if (flags.version) return print(`twitch-datagen ${denoConfig.version}`);
+    const env = mergeEnvironment(Deno.env.toObject(), {
+      envFileText: await readEnvFile(flags.envFile),
+      overrides: flags.overrides,
+    });
+    config = parseConfig(env, {
+      once: flags.once,
+      dryRun: flags.dryRun,
+      stderrIsTerminal: Deno.stderr.isTerminal(),
+    });
+    if (flags.healthcheck) return await probeHealth(config.http);
+    await checkFiles(config);
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(error.message);
+    throw error;
+  }
+
+  // 2. Edges: logs, the stream source (Twitch, or the simulator behind the same client), Kafka.
+  await setupLogging(config.log);
+  const metrics = createMetrics();
+  const simulator = config.sim ? await startSimulator(config.sim) : null;
+  const credentials = simulator
+    ? { clientId: simulator.clientId, clientSecret: simulator.clientSecret }
+    : config.twitch;
+  if (simulator) Deno.env.set("TWURPLE_MOCK_API_PORT", String(simulator.port));
+  const source = createHelixSource({
+    ...credentials,
+    timeoutMs: config.scan.requestTimeoutMs,
+    onRequest: (status) => metrics.helixRequests.inc({ status: String(status) }),
+    onRateLimitWait: () => metrics.rateLimitWaits.inc(),
+  });
+  const context = { config, source, metrics };
+
+  // 3. The mode: print one scan, produce one scan, or scan on the schedule.
+  try {
+    if (config.dryRun) return await dryRun(context);
+    const kafkaConfig = await kafkaClientConfig(config.kafka);
+    if (config.once) return await runOnce(context, kafkaConfig);
+    return await runService(context, kafkaConfig);
+  } finally {
+    await simulator?.close();
+  }
+}
+
+/** Reads `--env-file PATH`, or `.env` in the working directory when there is one. */
+async function readEnvFile(path: string | undefined): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path ?? ".env");
+  } catch (error) {
+    if (path === undefined && error instanceof Deno.errors.NotFound) return undefined;
+    throw new ConfigError(
+      "--env-file",
+      `cannot read "${path ?? ".env"}" (${(error as Error).name}); give a readable file`,
+    );
+  }
+}
+
+/** Fails early on TLS files that cannot be read, naming the variable. */
+async function checkFiles(config: Config): Promise<void> {
+  const files = [
+    ["KAFKA_SSL_CA_FILE", config.kafka.ssl?.caFile],
+    ["KAFKA_SSL_CERT_FILE", config.kafka.ssl?.certFile],
+    ["KAFKA_SSL_KEY_FILE", config.kafka.ssl?.keyFile],
+  ] as const;
+  for (const [name, path] of files) {
+    if (path === undefined) continue;
+    try {
+      await Deno.stat(path);
+      (await Deno.open(path)).close();
+    } catch (error) {
+      throw new ConfigError(
+        name,
+        `cannot read "${path}" (${(error as Error).name}); give a readable PEM file`,
+      );
+    }
+  }
+}
+
+function print(text: string): number {
+  console.log(text);
+  return 0;
+}
+
+function fail(message: string): number {
+  console.error(`error: ${message}`);
+  return 2;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

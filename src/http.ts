@@ -1,0 +1,75 @@
+/**
+ * The operations endpoint: `/healthz` (the process is alive), `/readyz`
+ * (ready to serve its purpose) and `/metrics` (Prometheus text format).
+ *
+ * @module
+ */
+
+import type { Readiness } from "./readiness.ts";
+import type { Metrics } from "./metrics.ts";
+
+/** What the endpoint serves. */
+export interface OpsHandlers {
+  readiness: () => Readiness;
+  metrics: Metrics;
+}
+
+/** Answers one request. */
+export async function handleOps(request: Request, handlers: OpsHandlers): Promise<Response> {
+  const { pathname } = new URL(request.url);
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+  }
+  switch (pathname) {
+    case "/healthz":
+      return new Response("ok\n", { headers: { "content-type": "text/plain" } });
+    case "/readyz": {
+      const verdict = handlers.readiness();
+      return new Response(`${verdict.reason}\n`, {
+        status: verdict.ready ? 200 : 503,
+        headers: { "content-type": "text/plain" },
+      });
+    }
+    case "/metrics":
+      return new Response(await handlers.metrics.registry.metrics(), {
+        headers: { "content-type": handlers.metrics.registry.contentType },
+      });
+    default:
+      return new Response("not found\n", { status: 404 });
+  }
+}
+
+/** Serves the endpoint until `signal` aborts. */
+export function serveOps(
+  options: { host: string; port: number; signal: AbortSignal },
+  handlers: OpsHandlers,
+): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({
+    hostname: options.host,
+    port: options.port,
+    signal: options.signal,
+    onListen: () => {},
+  }, (request) => handleOps(request, handlers));
+}
+
+/**
+ * Probes `/healthz` of a running instance (`--healthcheck`, for containers
+ * without a shell or curl). Resolves to the process exit code.
+ */
+export async function probeHealth(
+  options: { host: string; port: number; timeoutMs?: number },
+): Promise<number> {
+  const host = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
+  try {
+    const response = await fetch(
+      `http://${host.includes(":") ? `[${host}]` : host}:${options.port}/healthz`,
+      {
+        signal: AbortSignal.timeout(options.timeoutMs ?? 3000),
+      },
+    );
+    await response.body?.cancel();
+    return response.ok ? 0 : 1;
+  } catch {
+    return 1;
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The Kafka edge: client settings, the idempotent producer, the compacted
+ * topic, and the rebuild of the live set from the topic itself at start-up.
+ *
+ * @module
+ */
+
+import {
+  type Admin,
+  type IHeaders,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type ProducerBatch,
+} from "kafkajs";
+import { getLogger } from "@logtape/logtape";
+import type { Config } from "./config.ts";
+import type { StreamRecord } from "./record.ts";
+import { type LiveStream, liveStream } from "./record.ts";
+import type { LiveState } from "./endings.ts";
+
+const log = getLogger(["datagen", "kafka"]);
+
+/**
+ * Delivery settings, named in one place and logged once at start-up:
+ * idempotent, acknowledged by all in-sync replicas, one request in flight so
+ * that retries cannot reorder a partition.
+ */
+export const DELIVERY = {
+  idempotent: true,
+  acks: -1,
+  maxInFlightRequests: 1,
+  compression: "none",
+  /** Retries of a failed send before the scan reports it (about two minutes in all). */
+  retries: 10,
+} as const;
+
+/** Client settings from the configuration; TLS files are read here. */
+export async function kafkaClientConfig(
+  kafka: Config["kafka"],
+  options: { readFile?: (path: string) => Promise<string> } = {},
+): Promise<KafkaConfig> {
+  const readFile = options.readFile ?? ((path: string) => Deno.readTextFile(path));
+  let ssl: KafkaConfig["ssl"];
+  if (kafka.ssl) {
+    const tls: { ca?: string[]; cert?: string; key?: string } = {};
+    if (kafka.ssl.caFile) tls.ca = [await readFile(kafka.ssl.caFile)];
+    if (kafka.ssl.certFile) tls.cert = await readFile(kafka.ssl.certFile);
+    if (kafka.ssl.keyFile) tls.key = await readFile(kafka.ssl.keyFile);
+    ssl = Object.keys(tls).length > 0 ? tls : true;
+  }
+  return {
+    clientId: kafka.clientId,
+    brokers: kafka.brokers,
+    ssl,
+    sasl: kafka.sasl
+      ? {
+        mechanism: kafka.sasl.mechanism,
+        username: kafka.sasl.username,
+        password: kafka.sasl.password,
+      } as KafkaConfig["sasl"]
+      : undefined,
+    connectionTimeout: 5_000,
+    authenticationTimeout: 10_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 5 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, ...properties } = entry;
+      // kafkajs logs every failed attempt as an error, retried or not; the
+      // operation's final failure is reported by the caller, so these are warnings.
+      if (level <= logLevel.WARN) {
+        log.warn(`kafkajs: ${message}`, { namespace, ...scrub(properties) });
+      }
+    },
+  };
+}
+
+/** Drops fields that could carry credentials from kafkajs log entries. */
+function scrub(properties: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    if (/sasl|password|ssl|stack/i.test(key)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Creates the client (no connection yet). */
+export function createKafka(config: KafkaConfig): Kafka {
+  return new Kafka(config);
+}
+
+/** Creates the idempotent producer with {@link DELIVERY}'s settings. */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: DELIVERY.idempotent,
+    maxInFlightRequests: DELIVERY.maxInFlightRequests,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: DELIVERY.retries, initialRetryTime: 300, maxRetryTime: 15_000 },
+  });
+}
+
+/** Returns a function that sends one batch of records and resolves once every broker acknowledged it. */
+export function kafkaSender(
+  producer: Producer,
+  topic: string,
+): (batch: StreamRecord[]) => Promise<void> {
+  return async (batch) => {
+    const request: ProducerBatch = {
+      acks: DELIVERY.acks,
+      topicMessages: [{
+        topic,
+        messages: batch.map((r) => ({
+          key: r.key,
+          value: r.value,
+          timestamp: String(r.timestamp),
+          headers: r.headers as IHeaders,
+        })),
+      }],
+    };
+    await producer.sendBatch(request);
+  };
+}
+
+/** What {@link ensureTopic} found or did. */
+export interface TopicStatus {
+  created: boolean;
+  partitions: number;
+  cleanupPolicy: string;
+}
+
+/**
+ * Creates the topic with `cleanup.policy=compact` when it is missing. An
+ * existing topic is used as it is; the caller warns when it is not compacted.
+ */
+export async function ensureTopic(
+  admin: Admin,
+  options: { topic: string; partitions: number; replicationFactor?: number },
+): Promise<TopicStatus> {
+  const topics = await admin.listTopics();
+  let created = false;
+  if (!topics.includes(options.topic)) {
+    const cluster = await admin.describeCluster();
+    const replicationFactor = options.replicationFactor ?? Math.min(3, cluster.brokers.length);
+    created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{
+        topic: options.topic,
+        numPartitions: options.partitions,
+        replicationFactor,
+        configEntries: [{ name: "cleanup.policy", value: "compact" }],
+      }],
+    });
+  }
+  const metadata = await admin.fetchTopicMetadata({ topics: [options.topic] });
+  const configs = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: 2, /* TOPIC */ name: options.topic, configNames: ["cleanup.policy"] }],
+  });
+  const policy = configs.resources[0]?.configEntries.find((e) => e.configName === "cleanup.policy");
+  return {
+    created,
+    partitions: metadata.topics[0]?.partitions.length ?? 0,
+    cleanupPolicy: policy?.configValue ?? "",
+  };
+}
+
+/**
+ * Reads the topic from the start to its current end and returns the live
+ * streams it holds: the newest value per key, tombstones delete. The topic
+ * is the only state store, so a restarted service knows what it had produced.
+ */
+export async function readLiveState(kafka: Kafka, topic: string): Promise<LiveState> {
+  const state: LiveState = new Map();
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `twitch-datagen-rebuild-${crypto.randomUUID()}`;
+  let skipped = 0;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const pending = new Map<number, bigint>();
+    for (const o of offsets) {
+      if (BigInt(o.high) > BigInt(o.low)) pending.set(o.partition, BigInt(o.high));
+    }
+    if (pending.size === 0) return state;
+    const consumer = kafka.consumer({
+      groupId,
+      maxBytes: 64 * 1024 * 1024,
+      maxBytesPerPartition: 16 * 1024 * 1024,
+      maxWaitTimeInMs: 100,
+    });
+    await consumer.connect();
+    try {
+      const { promise, resolve, reject } = Promise.withResolvers<void>();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        // deno-lint-ignore require-await
+        eachBatch: async ({ batch }) => {
+          try {
+            for (const message of batch.messages) {
+              const key = message.key?.toString("utf8");
+              if (key === undefined) continue;
+              if (message.value === null) {
+                state.delete(key);
+                continue;
+              }
+              const live = parseLive(message.value.toString("utf8"));
+              if (live === null) skipped++;
+              else state.set(key, live);
+            }
+            const high = pending.get(batch.partition);
+            if (high !== undefined && BigInt(batch.lastOffset()) + 1n >= high) {
+              pending.delete(batch.partition);
+              if (pending.size === 0) resolve();
+            }
+          } catch (error) {
+            reject(error);
+          }
+        },
+      });
+      await promise;
+    } finally {
+      await consumer.disconnect();
+    }
+    await admin.deleteGroups([groupId]).catch(() => {});
+    if (skipped > 0) {
+      log.warn("Ignored {skipped} records of {topic} that are not Helix stream objects", {
+        skipped,
+        topic,
+      });
+    }
+    return state;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The fields a later scan needs from a record's value, or null when it is not a stream object. */
+function parseLive(text: string): LiveStream | null {
+  try {
+    const value = JSON.parse(text);
+    if (typeof value?.user_id !== "string" || typeof value?.started_at !== "string") return null;
+    return liveStream(value);
+  } catch {
+    return null;
+  }
+}

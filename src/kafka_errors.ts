@@ -1,0 +1,48 @@
+/**
+ * One-line explanations of Kafka failures that name the setting to check.
+ *
+ * @module
+ */
+
+import type { Config } from "./config.ts";
+
+function chain(error: unknown): string[] {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const e = current as {
+      name?: string;
+      message?: string;
+      cause?: unknown;
+      originalError?: unknown;
+    };
+    if (e.message) messages.push(String(e.message).split("\n")[0]);
+    current = e.cause ?? e.originalError;
+  }
+  return messages;
+}
+
+/** Explains a Kafka error in one line, without secrets. */
+export function describeKafkaError(error: unknown, config: Config): string {
+  const messages = chain(error);
+  const name = (error as { name?: string })?.name ?? "";
+  const all = messages.join(": ");
+  let text: string;
+  if (/SASL|[Aa]uthentication/.test(name + all)) {
+    text = `the broker refused the SASL login (${
+      messages.at(-1)
+    }); check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM`;
+  } else if (/certificate|self[- ]signed|SSL|TLS|UnknownIssuer|handshake/i.test(all)) {
+    text = `the TLS handshake with the broker failed (${
+      messages.at(-1)
+    }); check KAFKA_SSL and KAFKA_SSL_CA_FILE`;
+  } else if (/ECONNREFUSED|Connection|connect|ENOTFOUND|timeout|Closed connection/i.test(all)) {
+    text = `cannot reach KAFKA_BROKERS=${config.kafka.brokers.join(",")} (${
+      messages.at(-1)
+    }); check that the brokers run and are reachable`;
+  } else {
+    text = all || String(error);
+  }
+  const password = config.kafka.sasl?.password;
+  return password ? text.replaceAll(password, "***") : text;
+}

@@ -1,0 +1,299 @@
+/**
+ * The ways the service runs: one scan printed (`--dry-run`), one scan
+ * produced (`--once`), or scans on a schedule until a signal stops them.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { Kafka, Producer } from "kafkajs";
+import type { Config } from "./config.ts";
+import type { StreamSource } from "./helix.ts";
+import { createBatcher, type RecordSink } from "./batcher.ts";
+import { planScan } from "./shards.ts";
+import { runScan, type ScanSummary } from "./scan.ts";
+import type { LiveState } from "./endings.ts";
+import {
+  createKafka,
+  createProducer,
+  DELIVERY,
+  ensureTopic,
+  kafkaSender,
+  readLiveState,
+} from "./kafka.ts";
+import type { KafkaConfig } from "kafkajs";
+import { type Metrics, recordScan } from "./metrics.ts";
+import { readiness } from "./readiness.ts";
+import { serveOps } from "./http.ts";
+import { backoffDelay, sleep } from "./retry.ts";
+import { describeKafkaError } from "./kafka_errors.ts";
+
+const log = getLogger(["datagen", "service"]);
+
+/** What every mode needs. */
+export interface ServiceContext {
+  config: Config;
+  source: StreamSource;
+  metrics: Metrics;
+}
+
+/** Logs a scan's one summary line. */
+export function logScan(summary: ScanSummary): void {
+  const { scanId, result, error, ...numbers } = summary;
+  const properties = { scanId, result, ...numbers, ...(error ? { error } : {}) };
+  if (result === "ok") {
+    log.info(
+      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {recovered} recovered in {durationMs} ms; rate limit left {rateLimitRemaining}",
+      properties,
+    );
+  } else {
+    log.error(`Scan ${result}: {error}`, properties);
+  }
+}
+
+function runOneScan(
+  context: ServiceContext,
+  options: { sink: RecordSink; previous: LiveState | null; signal?: AbortSignal },
+) {
+  const { config } = context;
+  return runScan({
+    source: context.source,
+    sink: options.sink,
+    plan: planScan(config.filters, config.scan.mode),
+    previous: options.previous,
+    scanId: crypto.randomUUID(),
+    concurrency: config.scan.concurrency,
+    maxStreams: config.filters.maxStreams,
+    signal: options.signal,
+  });
+}
+
+/** `--dry-run`: one scan, records printed as JSON lines on stdout; no broker. */
+export async function dryRun(context: ServiceContext): Promise<number> {
+  const encoder = new TextEncoder();
+  const sink = createBatcher(async (batch) => {
+    const text = batch.map((r) =>
+      JSON.stringify({
+        key: r.key,
+        value: r.value === null ? null : JSON.parse(r.value),
+        timestamp: r.timestamp,
+        headers: r.headers,
+      }) + "\n"
+    ).join("");
+    const bytes = encoder.encode(text);
+    let written = 0;
+    while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+  });
+  const { summary } = await runOneScan(context, { sink, previous: null });
+  logScan(summary);
+  return summary.result === "ok" ? 0 : 1;
+}
+
+/** A connected producer and what the topic held at start-up. */
+interface KafkaSession {
+  kafka: Kafka;
+  producer: Producer;
+  state: LiveState;
+}
+
+async function openKafka(config: Config, kafkaConfig: KafkaConfig): Promise<KafkaSession> {
+  const kafka = createKafka(kafkaConfig);
+  const producer = createProducer(kafka);
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const topic = await ensureTopic(admin, {
+      topic: config.kafka.topic,
+      partitions: config.kafka.partitions,
+      replicationFactor: config.kafka.replicationFactor,
+    });
+    if (topic.created) {
+      log.info("Created topic {topic} ({partitions} partitions, cleanup.policy=compact)", {
+        topic: config.kafka.topic,
+        partitions: topic.partitions,
+      });
+    } else if (!topic.cleanupPolicy.split(",").includes("compact")) {
+      log.warn(
+        "Topic {topic} has cleanup.policy={policy}, not compact: ended streams' old records are never cleaned up; consider `cleanup.policy=compact`",
+        { topic: config.kafka.topic, policy: topic.cleanupPolicy },
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  await producer.connect();
+  const started = performance.now();
+  const state = await readLiveState(kafka, config.kafka.topic);
+  log.info("Rebuilt the live set from {topic}: {streams} streams in {ms} ms", {
+    topic: config.kafka.topic,
+    streams: state.size,
+    ms: Math.round(performance.now() - started),
+  });
+  return { kafka, producer, state };
+}
+
+function logDelivery(config: Config) {
+  log.info(
+    "Producing to {topic} on {brokers}: idempotent={idempotent}, acks=all, maxInFlight={maxInFlight}, retries={retries}, compression={compression}",
+    {
+      topic: config.kafka.topic,
+      brokers: config.kafka.brokers.join(","),
+      idempotent: DELIVERY.idempotent,
+      maxInFlight: DELIVERY.maxInFlightRequests,
+      retries: DELIVERY.retries,
+      compression: DELIVERY.compression,
+    },
+  );
+}
+
+/** `--once`: one scan produced to Kafka; exit 0 when every record is acknowledged. */
+export async function runOnce(context: ServiceContext, kafkaConfig: KafkaConfig): Promise<number> {
+  logDelivery(context.config);
+  let session: KafkaSession;
+  try {
+    session = await openKafka(context.config, kafkaConfig);
+  } catch (error) {
+    log.error("Cannot use Kafka: {error}", { error: describeKafkaError(error, context.config) });
+    return 1;
+  }
+  try {
+    const sink = createBatcher(kafkaSender(session.producer, context.config.kafka.topic));
+    const { summary } = await runOneScan(context, { sink, previous: session.state });
+    recordScan(context.metrics, summary, Date.now());
+    logScan(summary);
+    return summary.result === "ok" ? 0 : 1;
+  } finally {
+    await session.producer.disconnect();
+  }
+}
+
+/** How long a running scan may take to stop after SIGTERM before it is abandoned. */
+export const SHUTDOWN_GRACE_MS = 20_000;
+/** How often the broker is probed between scans (readiness). */
+const PROBE_INTERVAL_MS = 10_000;
+
+/** The service: scans on the schedule until SIGINT or SIGTERM. Resolves to the exit code. */
+export async function runService(
+  context: ServiceContext,
+  kafkaConfig: KafkaConfig,
+): Promise<number> {
+  const { config, metrics } = context;
+  const shutdown = new AbortController();
+  const onSignal = () => {
+    if (!shutdown.signal.aborted) log.info("Shutting down: finishing the running scan");
+    shutdown.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  const status = { brokerReachable: false, lastSuccessAt: null as number | null };
+  const ready = () => readiness({ ...status, schedule: config.schedule, now: Date.now() });
+  const server = config.http.port === 0 ? null : serveOps(
+    { host: config.http.host, port: config.http.port, signal: shutdown.signal },
+    { readiness: ready, metrics },
+  );
+  logDelivery(config);
+
+  // Connect with backoff until it works or the service is stopped.
+  let session: KafkaSession | null = null;
+  for (let attempt = 1; session === null && !shutdown.signal.aborted; attempt++) {
+    try {
+      session = await openKafka(config, kafkaConfig);
+    } catch (error) {
+      const waitMs = 1000 +
+        backoffDelay(attempt, { baseMs: 1000, capMs: 30_000, random: Math.random });
+      log.warn("Kafka not usable yet ({error}); retrying in {waitMs} ms", {
+        error: describeKafkaError(error, config),
+        waitMs,
+      });
+      await sleep(waitMs, shutdown.signal);
+    }
+  }
+
+  let running: Promise<void> | null = null;
+  if (session !== null) {
+    const current = session;
+    status.brokerReachable = true;
+    metrics.kafkaUp.set(1);
+    const scanAbort = new AbortController();
+    const sender = kafkaSender(current.producer, config.kafka.topic);
+    const scan = async () => {
+      const { summary, state } = await runOneScan(context, {
+        sink: createBatcher(sender),
+        previous: current.state,
+        signal: scanAbort.signal,
+      });
+      if (state !== null) current.state = state;
+      const finishedAt = Date.now();
+      recordScan(metrics, summary, finishedAt);
+      metrics.liveStreams.set(current.state.size);
+      if (summary.result === "ok") status.lastSuccessAt = finishedAt;
+      if (summary.error?.startsWith("producing to Kafka failed")) {
+        status.brokerReachable = false;
+        metrics.kafkaUp.set(0);
+      }
+      logScan(summary);
+    };
+    const tick = () => {
+      if (shutdown.signal.aborted) return;
+      if (running !== null) {
+        log.warn("Skipping a scheduled scan: the previous scan is still running");
+        return;
+      }
+      running = scan().catch((error) => log.error("Scan crashed: {error}", { error })).finally(
+        () => {
+          running = null;
+        },
+      );
+    };
+    const probe = createProbe(kafkaConfig, (up) => {
+      status.brokerReachable = up;
+      metrics.kafkaUp.set(up ? 1 : 0);
+    });
+    const timer = setInterval(probe, PROBE_INTERVAL_MS);
+    Deno.cron("twitch-datagen scan", config.schedule.source, { signal: shutdown.signal }, tick);
+    tick();
+    await new Promise((resolve) =>
+      shutdown.signal.addEventListener("abort", resolve, { once: true })
+    );
+    clearInterval(timer);
+    const stillRunning = running as Promise<void> | null;
+    if (stillRunning !== null) {
+      // Let the scan finish; past the grace period stop fetching, flush what was fetched.
+      const grace = setTimeout(() => scanAbort.abort(), SHUTDOWN_GRACE_MS);
+      // A broker that is down can hold the final flush; do not wait for it forever.
+      await Promise.race([stillRunning, sleep(SHUTDOWN_GRACE_MS + 10_000)]);
+      clearTimeout(grace);
+    }
+    await current.producer.disconnect().catch(() => {});
+  }
+  await server?.shutdown();
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  log.info("Stopped");
+  return 0;
+}
+
+/** A broker probe for readiness that fails fast (no retries) and never overlaps itself. */
+function createProbe(kafkaConfig: KafkaConfig, report: (up: boolean) => void): () => void {
+  const kafka = createKafka({
+    ...kafkaConfig,
+    clientId: `${kafkaConfig.clientId ?? "twitch-datagen"}-probe`,
+    retry: { retries: 0 },
+    connectionTimeout: 3000,
+    requestTimeout: 5000,
+  });
+  let busy = false;
+  return () => {
+    if (busy) return;
+    busy = true;
+    const admin = kafka.admin();
+    admin.connect()
+      .then(() => admin.describeCluster())
+      .then(() => report(true), () => report(false))
+      .finally(() => {
+        busy = false;
+        admin.disconnect().catch(() => {});
+      });
+  };
+}

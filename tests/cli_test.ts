@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { runService } from "./support/service.ts";
+
+const SECRET = "zz-distinctive-secret-41";
+const base = { TWITCH_CLIENT_ID: "client", TWITCH_CLIENT_SECRET: SECRET };
+
+/** [env, args, the exact stderr line]. */
+const CASES: [Record<string, string>, string[], string][] = [
+  [
+    {},
+    ["--once"],
+    "error: TWITCH_CLIENT_ID: is not set; set it to your Twitch app's client id, or use SOURCE=simulated",
+  ],
+  [
+    { ...base, KAFKA_BROKERS: "nope" },
+    ["--once"],
+    'error: KAFKA_BROKERS: "nope" is not a broker address; expected host:port[,host:port...], e.g. localhost:9092',
+  ],
+  [
+    { ...base, SCHEDULE: "* * *" },
+    [],
+    'error: SCHEDULE: "* * *" has 3 fields; expected five: minute hour day-of-month month day-of-week, e.g. "* * * * *"',
+  ],
+  [
+    { ...base, KAFKA_SASL_MECHANISM: "plain", KAFKA_SASL_USERNAME: "u" },
+    [],
+    "error: KAFKA_SASL_PASSWORD: is not set; KAFKA_SASL_MECHANISM needs a password",
+  ],
+  [
+    { ...base, KAFKA_SSL_CA_FILE: "/does/not/exist.pem" },
+    ["--once"],
+    'error: KAFKA_SSL_CA_FILE: cannot read "/does/not/exist.pem" (NotFound); give a readable PEM file',
+  ],
+  [
+    { SOURCE: "simulated", SIM_STREAMS: "-1" },
+    ["--once"],
+    "error: SIM_STREAMS: -1 is out of range; expected an integer from 0 to 1000000",
+  ],
+  [
+    { ...base },
+    ["--bogus"],
+    "error: command line: Unknown option '--bogus'; run with --help to see the flags",
+  ],
+  [
+    { ...base },
+    ["--env-file", "/does/not/exist.env"],
+    'error: --env-file: cannot read "/does/not/exist.env" (NotFound); give a readable file',
+  ],
+  [
+    { ...base },
+    ["--http-port", "99999"],
+    "error: HTTP_PORT: 99999 is out of range; expected an integer from 0 to 65535",
+  ],
+];
+
+Deno.test("bad configuration exits 2 with exactly one line on stderr and no secret", async () => {
+  for (const [env, args, line] of CASES) {
+    const result = await runService(args, env);
+    assert.equal(result.code, 2, `${line}\n${result.stderr}`);
+    assert.equal(result.stderr, `${line}\n`);
+    assert.equal(result.stdout, "");
+    assert.ok(!result.stderr.includes(SECRET));
+  }
+});
+
+Deno.test("--help lists every setting and exits 0", async () => {
+  const result = await runService(["--help"], {});
+  assert.equal(result.code, 0);
+  for (
+    const name of ["KAFKA_BROKERS", "SCHEDULE", "SIM_STREAMS", "HTTP_PORT", "KAFKA_SASL_MECHANISM"]
+  ) {
+    assert.ok(result.stdout.includes(name), name);
+  }
+});
+
+Deno.test("--version prints the version from deno.json", async () => {
+  const { default: config } = await import("../deno.json", { with: { type: "json" } });
+  const result = await runService(["--version"], {});
+  assert.equal(result.code, 0);
+  assert.equal(result.stdout, `twitch-datagen ${config.version}\n`);
+});
+
+Deno.test("settings are read from the .env file in the working directory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/.env`, "SOURCE=simulated\nKAFKA_TOPIC='bad topic'\n");
+    const result = await runService(["--once"], {}, { cwd: dir });
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr,
+      'error: KAFKA_TOPIC: "bad topic" is not a valid topic name; expected 1-249 characters of letters, digits, ".", "_" or "-"\n',
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--healthcheck exits 1 when nothing listens", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const result = await runService(["--healthcheck"], { ...base, HTTP_PORT: String(port) });
+  assert.equal(result.code, 1);
+});

@@ -1,0 +1,138 @@
+/**
+ * Runs the service as users do: a separate `deno run -P main.ts` process,
+ * under the very permission set of `deno task start` and the compiled
+ * binary, with a clean environment of the test's choosing.
+ *
+ * @module
+ */
+
+import { fileURLToPath as fromFileUrl } from "node:url";
+
+/** The repository root (where deno.json is). */
+export const ROOT = fromFileUrl(new URL("../../", import.meta.url));
+
+/** What a finished run printed and returned. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function command(args: string[], env: Record<string, string>, cwd?: string): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-P", "--quiet", "--config", `${ROOT}deno.json`, `${ROOT}main.ts`, ...args],
+    cwd: cwd ?? ROOT,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "",
+      HTTP_PORT: "0",
+      ...env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Runs the service to its end (e.g. with `--once`) and collects its output. */
+export async function runService(
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string } = {},
+): Promise<RunResult> {
+  const output = await command(args, env, options.cwd).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** A service process running in the background. */
+export interface RunningService extends AsyncDisposable {
+  process: Deno.ChildProcess;
+  /** Log lines so far (stderr), parsed from JSON where possible. */
+  logs(): Record<string, unknown>[];
+  /** Resolves with the first log line matching `predicate`, or rejects after `timeoutMs`. */
+  waitForLog(
+    predicate: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  /** Sends a signal and waits for the exit. */
+  stop(signal?: Deno.Signal): Promise<RunResult>;
+}
+
+/** Starts the service in the background, collecting its stdout and its JSON log lines. */
+export function startService(args: string[], env: Record<string, string>): RunningService {
+  const process = command(args, { LOG_FORMAT: "json", ...env }).spawn();
+  const lines: Record<string, unknown>[] = [];
+  let stderr = "";
+  let stdout = "";
+  const waiters: (() => void)[] = [];
+  const decoder = new TextDecoder();
+  const readErr = (async () => {
+    let rest = "";
+    for await (const chunk of process.stderr) {
+      const text = decoder.decode(chunk, { stream: true });
+      stderr += text;
+      rest += text;
+      const parts = rest.split("\n");
+      rest = parts.pop()!;
+      for (const line of parts) {
+        try {
+          lines.push(JSON.parse(line));
+        } catch {
+          lines.push({ message: line });
+        }
+      }
+      waiters.splice(0).forEach((w) => w());
+    }
+  })();
+  const readOut = (async () => {
+    for await (const chunk of process.stdout) stdout += decoder.decode(chunk, { stream: true });
+  })();
+  let finished: Promise<RunResult> | null = null;
+  const finish = () =>
+    finished ??= (async () => {
+      const status = await process.status;
+      await Promise.all([readErr, readOut]);
+      return { code: status.code, stdout, stderr };
+    })();
+
+  return {
+    process,
+    logs: () => lines,
+    async waitForLog(predicate, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (true) {
+        const found = lines.find(predicate);
+        if (found) return found;
+        if (Date.now() > deadline) {
+          throw new Error(`no matching log line within ${timeoutMs} ms; log so far:\n${stderr}`);
+        }
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 250);
+        });
+      }
+    },
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        process.kill(signal);
+      } catch {
+        // already exited
+      }
+      return await finish();
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      await finish();
+    },
+  };
+}
