@@ -77,10 +77,9 @@ export function advanceWorld(
   }
   report.ended += endExpired(world, now, changed);
 
-  const starts = Math.min(
-    world.options.streams,
-    rng.roundStochastic((world.options.streams * minutes) / MEAN_BROADCAST_MINUTES),
-  );
+  // Streams that start and end within the same batch are never seen: count only survivors.
+  const survivors = 1 - Math.exp(-minutes / MEAN_BROADCAST_MINUTES);
+  const starts = rng.roundStochastic(world.options.streams * survivors);
   for (let k = 0; k < starts; k++) {
     changed.push(addStream(world, Math.floor(now / 1000) * 1000));
   }

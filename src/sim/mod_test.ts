@@ -3,6 +3,7 @@ import { ApiClient } from "@twurple/api";
 import { AppTokenAuthProvider } from "@twurple/auth";
 import { MAX_BROADCAST_MS } from "./data.ts";
 import { generateStreams, startSimulator } from "./mod.ts";
+import { withMockApiPort } from "./mock_port.ts";
 import { fetchToken, getStreams, scanAll } from "./testing.ts";
 
 const T0 = 1_750_000_000_000;
@@ -172,8 +173,7 @@ Deno.test("with churn streams end and new ones start as time passes", async () =
 
 Deno.test("twurple's ApiClient with an app token pages through every stream", async () => {
   await using sim = await startSimulator({ streams: 777 });
-  Deno.env.set("TWURPLE_MOCK_API_PORT", String(sim.port));
-  try {
+  await withMockApiPort(sim.port, async () => {
     const api = new ApiClient({
       authProvider: new AppTokenAuthProvider(sim.clientId, sim.clientSecret),
     });
@@ -191,15 +191,12 @@ Deno.test("twurple's ApiClient with an app token pages through every stream", as
     assert.equal(ids.length, 777);
     assert.deepEqual(new Set(ids), new Set(sim.liveIds()));
     assert.equal(sim.stats.tokensIssued, 1);
-  } finally {
-    Deno.env.delete("TWURPLE_MOCK_API_PORT");
-  }
+  });
 });
 
 Deno.test("twurple gets a new token by itself when the old one is revoked", async () => {
   await using sim = await startSimulator({ streams: 30 });
-  Deno.env.set("TWURPLE_MOCK_API_PORT", String(sim.port));
-  try {
+  await withMockApiPort(sim.port, async () => {
     const api = new ApiClient({
       authProvider: new AppTokenAuthProvider(sim.clientId, sim.clientSecret),
     });
@@ -208,7 +205,5 @@ Deno.test("twurple gets a new token by itself when the old one is revoked", asyn
     const page = await api.callApi<{ data: unknown[] }>({ type: "helix", url: "streams" });
     assert.equal(page.data.length, 20);
     assert.equal(sim.stats.tokensIssued, 2);
-  } finally {
-    Deno.env.delete("TWURPLE_MOCK_API_PORT");
-  }
+  });
 });

@@ -66,45 +66,55 @@ export function defaultSimulatorOptions(): SimulatorOptions {
 export const MAX_STREAMS = 1_000_000;
 
 /**
- * Reads the `SIM_*` variables (unset or empty means the default).
+ * Reads the `SIM_*` variables over the defaults (unset or empty means the default).
  * Throws {@link ConfigError} naming the variable for a bad value.
  */
-export function parseSimOptions(
-  env: Record<string, string | undefined>,
-): Partial<SimulatorOptions> {
-  const options: Partial<SimulatorOptions> = {};
-  const int = (name: string, min: number, max: number, form: string) =>
-    readInteger(env, name, min, max, form);
-  options.streams = int("SIM_STREAMS", 0, MAX_STREAMS, `an integer from 0 to ${MAX_STREAMS}`);
-  options.seed = int("SIM_SEED", 0, 4_294_967_295, "an integer from 0 to 4294967295");
-  options.latencyMs = int("SIM_LATENCY_MS", 0, 60_000, "milliseconds from 0 to 60000");
-  options.rateLimit = int("SIM_RATE_LIMIT", 1, 1_000_000, "points per minute from 1 to 1000000");
-  options.faultRate = readNumber(env, "SIM_FAULT_RATE", 0, 1, "a fraction from 0 to 1, e.g. 0.05");
-  options.churn = readNumber(
+export function parseSimOptions(env: Record<string, string | undefined>): SimulatorOptions {
+  const d = defaultSimulatorOptions();
+  const streams = readInteger(
     env,
-    "SIM_CHURN",
-    0,
-    10_000,
-    "a number from 0 (static) to 10000, e.g. 1",
+    "SIM_STREAMS",
+    [0, MAX_STREAMS],
+    `an integer from 0 to ${MAX_STREAMS}`,
   );
-  options.port = int("SIM_PORT", 0, 65_535, "a port from 0 (any free port) to 65535");
-  options.expiredStreams = int(
-    "SIM_EXPIRED_STREAMS",
-    0,
-    MAX_STREAMS,
-    "an integer from 0 to the number of streams",
-  );
-  options.failAfter = int("SIM_FAIL_AFTER", 0, Number.MAX_SAFE_INTEGER, "an integer of 0 or more");
-  options.tokenTtlSeconds = int("SIM_TOKEN_TTL", 1, 315_360_000, "seconds from 1 to 315360000");
-  const streams = options.streams ?? defaultSimulatorOptions().streams;
-  if (options.expiredStreams !== undefined && options.expiredStreams > streams) {
+  const options: SimulatorOptions = {
+    ...d,
+    streams: streams ?? d.streams,
+    seed: readInteger(env, "SIM_SEED", [0, 4_294_967_295], "an integer from 0 to 4294967295") ??
+      d.seed,
+    latencyMs: readInteger(env, "SIM_LATENCY_MS", [0, 60_000], "milliseconds from 0 to 60000") ??
+      d.latencyMs,
+    rateLimit:
+      readInteger(env, "SIM_RATE_LIMIT", [1, 1_000_000], "points per minute from 1 to 1000000") ??
+        d.rateLimit,
+    faultRate: readNumber(env, "SIM_FAULT_RATE", [0, 1], "a fraction from 0 to 1, e.g. 0.05") ??
+      d.faultRate,
+    churn: readNumber(env, "SIM_CHURN", [0, 10_000], "a number from 0 (static) to 10000, e.g. 1") ??
+      d.churn,
+    port: readInteger(env, "SIM_PORT", [0, 65_535], "a port from 0 (any free port) to 65535") ??
+      d.port,
+    expiredStreams: readInteger(
+      env,
+      "SIM_EXPIRED_STREAMS",
+      [0, MAX_STREAMS],
+      "an integer from 0 to SIM_STREAMS",
+    ) ??
+      d.expiredStreams,
+    failAfter: readInteger(
+      env,
+      "SIM_FAIL_AFTER",
+      [0, Number.MAX_SAFE_INTEGER],
+      "an integer of 0 or more, or unset for never",
+    ),
+    tokenTtlSeconds:
+      readInteger(env, "SIM_TOKEN_TTL", [1, 315_360_000], "seconds from 1 to 315360000") ??
+        d.tokenTtlSeconds,
+  };
+  if (options.expiredStreams > options.streams) {
     throw new ConfigError(
       "SIM_EXPIRED_STREAMS",
-      `${options.expiredStreams} is more than the ${streams} streams; expected at most SIM_STREAMS`,
+      `${options.expiredStreams} is more than the ${options.streams} streams; expected at most SIM_STREAMS`,
     );
-  }
-  for (const key of Object.keys(options) as (keyof SimulatorOptions)[]) {
-    if (options[key] === undefined) delete options[key];
   }
   return options;
 }
@@ -112,8 +122,7 @@ export function parseSimOptions(
 function readInteger(
   env: Record<string, string | undefined>,
   name: string,
-  min: number,
-  max: number,
+  [min, max]: [number, number],
   form: string,
 ): number | undefined {
   const raw = env[name]?.trim();
@@ -131,8 +140,7 @@ function readInteger(
 function readNumber(
   env: Record<string, string | undefined>,
   name: string,
-  min: number,
-  max: number,
+  [min, max]: [number, number],
   form: string,
 ): number | undefined {
   const raw = env[name]?.trim();
