@@ -23,6 +23,7 @@ import { parseStreamsQuery } from "./query.ts";
 import {
   type Bucket,
   createBucket,
+  peekPoints,
   rateLimitHeaders,
   type RateLimitState,
   takePoints,
@@ -103,7 +104,12 @@ function getStreams(state: ServerState, request: Request, url: URL, now: number)
     authorization: request.headers.get("authorization"),
     clientId,
   }, now);
-  if (denied) return json(denied, HELIX_JSON);
+  if (denied) {
+    // Helix still reports the bucket of a client it recognises.
+    const known = clientId !== null && state.buckets.has(clientId);
+    const headers = known ? rateLimitHeaders(peekPoints(state.buckets.get(clientId)!, now)) : {};
+    return json(denied, HELIX_JSON, headers);
+  }
 
   const limit = takePoints(bucketOf(state, clientId!, now), now);
   if (!limit.allowed) {
@@ -157,10 +163,14 @@ function helixError(
   });
 }
 
-function json(answer: JsonAnswer, contentType: string): Response {
+function json(
+  answer: JsonAnswer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(answer.body), {
     status: answer.status,
-    headers: { "Content-Type": contentType },
+    headers: { "Content-Type": contentType, ...headers },
   });
 }
 

@@ -121,6 +121,17 @@ Deno.test("a token stops working when its lifetime is over, and a new one works"
   assert.equal((await getStreams(sim, await fetchToken(sim))).status, 200);
 });
 
+Deno.test("a 401 for a known client still carries its rate-limit headers", async () => {
+  const now = T0;
+  await using sim = await startSimulator({ streams: 10, clock: () => now });
+  const token = await fetchToken(sim);
+  await getStreams(sim, token);
+  sim.revokeTokens();
+  const denied = await getStreams(sim, token);
+  assert.equal(denied.status, 401);
+  assert.equal(denied.headers.get("Ratelimit-Remaining"), "799");
+});
+
 Deno.test("revoked tokens get 401", async () => {
   await using sim = await startSimulator({ streams: 10 });
   const token = await fetchToken(sim);
