@@ -45,8 +45,9 @@ export interface Simulator extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Starts a simulator; unset options take their defaults. */
-export function startSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
+/** Starts a simulator; unset options take their defaults. Rejects if the port cannot be had. */
+// deno-lint-ignore require-await -- listening is synchronous, but a taken port must reject, not throw.
+export async function startSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
   const settings: SimulatorOptions = { ...defaultSimulatorOptions(), ...withoutUndefined(options) };
   const clock = settings.clock ?? Date.now;
   const world = createWorld({
@@ -78,7 +79,7 @@ export function startSimulator(options: Partial<SimulatorOptions> = {}): Promise
     return closed;
   }
 
-  return Promise.resolve({
+  return {
     port,
     hostname: settings.hostname,
     url: `http://localhost:${port}`,
@@ -100,7 +101,7 @@ export function startSimulator(options: Partial<SimulatorOptions> = {}): Promise
     },
     close,
     [Symbol.asyncDispose]: close,
-  });
+  };
 }
 
 /**
