@@ -7,9 +7,9 @@
  * query's observations are held back for a few pages before they are
  * released: a duplicate within that window replaces the held observation
  * (one record, the later one). A duplicate that arrives after its first
- * observation was released is released again, so that the newest values
- * still win downstream; it is counted apart as a late duplicate. Pure and
- * synchronous.
+ * observation was released is dropped, so a scan never produces two records
+ * for one stream; it is counted apart as a late duplicate (the window is
+ * sized so that these are rare). Pure and synchronous.
  *
  * @module
  */
@@ -26,7 +26,7 @@ export interface Observation {
 export interface DedupeCounts {
   /** Observations of streams seen before in the same scan. */
   duplicates: number;
-  /** Duplicates that came after the first observation had already been released. */
+  /** Duplicates that came after the first observation had already been released (dropped). */
   lateDuplicates: number;
 }
 
@@ -41,9 +41,9 @@ export class ScanDeduper {
   #queues = new Map<number, Map<string, Observation>[]>();
   #released = new Set<string>();
 
-  /** @param options.window Pages held back per query (default 5). */
+  /** @param options.window Pages held back per query (default 10). */
   constructor(options: { window?: number } = {}) {
-    this.window = options.window ?? 5;
+    this.window = options.window ?? 10;
   }
 
   /** The ids released so far: after {@link finishAll}, every id the scan saw. */
@@ -67,7 +67,6 @@ export class ScanDeduper {
       } else if (this.#released.has(stream.id)) {
         this.counts.duplicates++;
         this.counts.lateDuplicates++;
-        ready.push(observation);
       } else {
         slot.set(stream.id, observation);
         this.#held.set(stream.id, { slot });
