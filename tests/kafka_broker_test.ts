@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
-import { startKafkaBroker } from "../src/dev/kafka_broker.ts";
-import { createTopic, readTopic, topicConfig, topicPartitions } from "./support/kafka.ts";
+import { type KafkaBroker, startKafkaBroker } from "../src/dev/kafka_broker.ts";
+import {
+  createTopic,
+  readTopic,
+  topicConfig,
+  topicPartitions,
+  useTestBroker,
+  withTestBroker,
+} from "./support/kafka.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -274,4 +281,38 @@ Deno.test("the SSL listener is refused by a client that does not trust the broke
     ]),
     { message: "Connection error: self-signed certificate in certificate chain" },
   );
+});
+
+Deno.test("useTestBroker uses the brokers in KAFKA_BROKERS instead of starting one", async () => {
+  const saved = Deno.env.get("KAFKA_BROKERS");
+  Deno.env.set("KAFKA_BROKERS", "kafka-a:9092, kafka-b:9093");
+  try {
+    await using broker = await useTestBroker();
+
+    assert.equal(broker.bootstrap, "kafka-a:9092,kafka-b:9093");
+    assert.deepEqual(broker.brokers, ["kafka-a:9092", "kafka-b:9093"]);
+    assert.equal(broker.local, undefined);
+  } finally {
+    if (saved === undefined) Deno.env.delete("KAFKA_BROKERS");
+    else Deno.env.set("KAFKA_BROKERS", saved);
+  }
+});
+
+Deno.test("withTestBroker closes the broker it started even when the test body throws", async () => {
+  let local: KafkaBroker | undefined;
+  let pid = 0;
+
+  await assert.rejects(
+    withTestBroker(async (broker) => {
+      local = broker.local;
+      pid = broker.local!.pid!;
+      assert.equal(broker.bootstrap, broker.local!.bootstrap);
+      await createTopic(broker.brokers, "doomed");
+      throw new Error("the test failed");
+    }, { own: true }),
+    { message: "the test failed" },
+  );
+
+  assert.equal(await processExists(pid), false);
+  assert.equal(await pathExists(local!.dir), false);
 });
