@@ -22,21 +22,19 @@ function pages(count: number): number {
 }
 
 /**
- * Lower bound of a scan over `streams`: the longest chain of pages at
- * `latencyMs` each, or the time for the bucket (`bucket` points, refilled at
- * `rateLimit` per minute) to pay for every page, whichever is longer.
+ * Lower bound of a scan over streams counted by language: the longest chain
+ * of pages at `latencyMs` each, or the time for the bucket (`bucket` points,
+ * refilled at `rateLimit` per minute) to pay for every page, whichever is
+ * longer.
  */
 export function scanLowerBound(
   plan: ScanPlan,
-  streams: readonly { language: string }[],
+  languages: Readonly<Record<string, number>>,
   options: { latencyMs: number; rateLimit: number; bucket: number },
 ): LowerBound {
-  const counts = new Map<string, number>();
-  for (const s of streams) counts.set(s.language, (counts.get(s.language) ?? 0) + 1);
+  const total = Object.values(languages).reduce((a, b) => a + b, 0);
   const chains = plan.queries.map((q) =>
-    pages(
-      q.language ? q.language.reduce((sum, l) => sum + (counts.get(l) ?? 0), 0) : streams.length,
-    )
+    pages(q.language ? q.language.reduce((sum, l) => sum + (languages[l] ?? 0), 0) : total)
   );
   const totalPages = chains.reduce((a, b) => a + b, 0);
   const longestChainPages = Math.max(...chains);

@@ -11,7 +11,6 @@
 
 import { parseArgs } from "node:util";
 import { startKafkaBroker } from "../src/dev/kafka_broker.ts";
-import { startSimulator } from "../src/sim/mod.ts";
 import { createHelixSource } from "../src/helix.ts";
 import { createKafka, createProducer, ensureTopic, kafkaSender } from "../src/kafka.ts";
 import { createBatcher, type RecordSink } from "../src/batcher.ts";
@@ -53,9 +52,29 @@ await admin.connect();
 const producer = createProducer(kafka);
 await producer.connect();
 
+/** A simulator on its own thread (see sim_worker.ts). */
+async function startSimWorker(options: Record<string, number>) {
+  const worker = new Worker(new URL("./sim_worker.ts", import.meta.url), { type: "module" });
+  const reply = <T>(message: unknown) =>
+    new Promise<T>((resolve) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.postMessage(message);
+    });
+  const started = await reply<
+    { port: number; clientId: string; clientSecret: string; languages: Record<string, number> }
+  >({ start: options });
+  return {
+    ...started,
+    stats: async () => (await reply<{ stats: { rateLimited: number } }>({ stats: true })).stats,
+    async [Symbol.asyncDispose]() {
+      await reply({ close: true });
+    },
+  };
+}
+
 async function measure(name: string, plan: ScanPlan) {
   // A fresh simulator per run: a full rate-limit bucket and the same static set.
-  await using sim = await startSimulator({ streams, latencyMs, rateLimit, churn: 0, seed: 7 });
+  await using sim = await startSimWorker({ streams, latencyMs, rateLimit, churn: 0, seed: 7 });
   Deno.env.set("TWURPLE_MOCK_API_PORT", String(sim.port));
   const source = createHelixSource({
     clientId: sim.clientId,
@@ -73,7 +92,7 @@ async function measure(name: string, plan: ScanPlan) {
     },
     flush: () => kafkaSink.flush(),
   };
-  const before = sim.stats.rateLimited;
+  const before = (await sim.stats()).rateLimited;
   const stopRss = watchRss();
   const started = performance.now();
   const { summary } = await runScan({
@@ -87,7 +106,7 @@ async function measure(name: string, plan: ScanPlan) {
   const wallMs = performance.now() - started;
   const peakRssMb = stopRss() / 1024 / 1024;
   if (summary.result !== "ok") throw new Error(`${name} scan ${summary.result}: ${summary.error}`);
-  const bound = scanLowerBound(plan, sim.liveStreams(), {
+  const bound = scanLowerBound(plan, sim.languages, {
     latencyMs,
     rateLimit,
     bucket: rateLimit,
@@ -104,7 +123,7 @@ async function measure(name: string, plan: ScanPlan) {
       recordsPerSecond: Math.round(summary.records / (wallMs / 1000)),
       lastPageToLastAckMs: Math.round(summary.drainMs),
       peakRssMb: round(peakRssMb),
-      rateLimited429: sim.stats.rateLimited - before,
+      rateLimited429: (await sim.stats()).rateLimited - before,
     },
   };
 }

@@ -167,6 +167,20 @@ export const SETTINGS: readonly Setting[] = [
     default: "0 (any free port)",
     description: "port of the in-process simulator",
   },
+  {
+    name: "SIM_EXPIRED_STREAMS",
+    default: "0",
+    description: "stale simulated streams listed with started_at over 48 hours ago",
+  },
+  {
+    name: "SIM_FAIL_AFTER",
+    description: "after this many good pages every simulated page answers 503",
+  },
+  {
+    name: "SIM_TOKEN_TTL",
+    default: "5184000",
+    description: "lifetime of simulated app tokens, in seconds",
+  },
 ];
 
 /** Command-line flags that are not settings. */
