@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { createHelixSource, HelixError, toHelixError } from "./helix.ts";
+import { startSimulator, withMockApiPort } from "./sim/mod.ts";
+
+Deno.test("a revoked token is answered 401, replaced once, and the page still arrives", async () => {
+  await using sim = await startSimulator({ streams: 150 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+    });
+    const first = await source.fetchPage({}, {});
+    assert.equal(first.streams.length, 100);
+    assert.notEqual(first.cursor, undefined);
+    sim.revokeTokens();
+    const second = await source.fetchPage({}, { cursor: first.cursor });
+    assert.equal(second.streams.length, 50);
+    assert.equal(second.cursor, undefined);
+    assert.equal(sim.stats.tokensIssued, 2);
+    assert.equal(sim.stats.byStatus["401"], 1);
+  });
+});
+
+Deno.test("a wrong client secret is an auth error naming TWITCH_CLIENT_SECRET, without the secret", async () => {
+  await using sim = await startSimulator({ streams: 10 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: "zz-wrong-secret",
+      timeoutMs: 5000,
+    });
+    const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
+    assert.ok(error instanceof HelixError);
+    assert.equal(error.auth, true);
+    assert.equal(error.retryable, false);
+    assert.equal(
+      error.message,
+      "Twitch refused the app credentials (403 invalid client secret); check TWITCH_CLIENT_SECRET",
+    );
+  });
+});
+
+Deno.test("a wrong client id is an auth error naming TWITCH_CLIENT_ID", async () => {
+  await using sim = await startSimulator({ streams: 10 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: "nobody",
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+    });
+    const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
+    assert.equal(
+      error?.message,
+      "Twitch refused the app credentials (400 invalid client); check TWITCH_CLIENT_ID",
+    );
+  });
+});
+
+Deno.test("5xx answers are retried until the page arrives", async () => {
+  await using sim = await startSimulator({ streams: 1000, faultRate: 0.5, seed: 3 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+    });
+    const ids = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await source.fetchPage({}, { cursor });
+      page.streams.forEach((s) => ids.add(s.id));
+      cursor = page.cursor;
+    } while (cursor);
+    assert.equal(ids.size, 1000);
+    const faults = Object.entries(sim.stats.byStatus).filter(([s]) => s.startsWith("5"));
+    assert.ok(
+      faults.reduce((n, [, c]) => n + c, 0) > 0,
+      "the simulator should have failed some requests",
+    );
+  });
+});
+
+Deno.test("a request that outlives HELIX_TIMEOUT_MS fails as a retryable timeout", async () => {
+  await using sim = await startSimulator({ streams: 10, latencyMs: 2000 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 200,
+      attempts: 1,
+    });
+    const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
+    assert.ok(error instanceof HelixError);
+    assert.equal(error.message, "Helix request timed out (HELIX_TIMEOUT_MS)");
+    assert.equal(error.retryable, true);
+  });
+});
+
+Deno.test("errors never carry URLs, which hold the client secret", () => {
+  const error = toHelixError(
+    new TypeError(
+      "error sending request for url (http://localhost:1/auth/token?client_secret=abc): refused",
+    ),
+  );
+  assert.equal(error.message, "Helix request failed: error sending request for url (<url> refused");
+  assert.ok(!error.message.includes("abc"));
+});
