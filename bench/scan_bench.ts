@@ -17,6 +17,7 @@ import { createBatcher, type RecordSink } from "../src/batcher.ts";
 import { planScan, type ScanPlan } from "../src/shards.ts";
 import { runScan } from "../src/scan.ts";
 import { scanLowerBound } from "./lower_bound.ts";
+import { generateStreams } from "../src/sim/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -32,6 +33,7 @@ const streams = Number(values.streams);
 const latencyMs = Number(values.latency);
 const rateLimit = Number(values["rate-limit"]);
 const concurrency = Number(values.concurrency);
+const SEED = 7;
 
 /** Samples the process's resident set size until stopped; returns the peak. */
 function watchRss(): () => number {
@@ -52,29 +54,61 @@ await admin.connect();
 const producer = createProducer(kafka);
 await producer.connect();
 
-/** A simulator on its own thread (see sim_worker.ts). */
-async function startSimWorker(options: Record<string, number>) {
-  const worker = new Worker(new URL("./sim_worker.ts", import.meta.url), { type: "module" });
-  const reply = <T>(message: unknown) =>
-    new Promise<T>((resolve) => {
-      worker.onmessage = (event) => resolve(event.data);
-      worker.postMessage(message);
-    });
-  const started = await reply<
-    { port: number; clientId: string; clientSecret: string; languages: Record<string, number> }
-  >({ start: options });
+/**
+ * The simulator as a process of its own (`src/sim/cli.ts`, as `deno task sim`
+ * runs it), so that the figures, peak memory included, are the client's alone:
+ * Twitch's servers are not on our CPU either.
+ */
+async function startSimProcess(env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      new URL("../src/sim/cli.ts", import.meta.url).pathname,
+    ],
+    env: { ...env, SIM_PORT: "0" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  while (!/client secret:\s+\S+\n/.test(output)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the simulator exited early:\n${output}`);
+    output += value;
+  }
+  const port = Number(/localhost:(\d+)/.exec(output)![1]);
+  const id = /client id:\s+(\S+)/.exec(output)![1];
+  const secret = /client secret:\s+(\S+)/.exec(output)![1];
   return {
-    ...started,
-    stats: async () => (await reply<{ stats: { rateLimited: number } }>({ stats: true })).stats,
-    async [Symbol.asyncDispose]() {
-      await reply({ close: true });
+    port,
+    clientId: id,
+    clientSecret: secret,
+    /** Stops it and returns how many requests it answered 429. */
+    async stop(): Promise<number> {
+      child.kill("SIGTERM");
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        output += value;
+      }
+      await child.status;
+      return Number(/(\d+) rate-limited/.exec(output)?.[1] ?? NaN);
     },
   };
 }
 
 async function measure(name: string, plan: ScanPlan) {
   // A fresh simulator per run: a full rate-limit bucket and the same static set.
-  await using sim = await startSimWorker({ streams, latencyMs, rateLimit, churn: 0, seed: 7 });
+  const sim = await startSimProcess({
+    SIM_STREAMS: String(streams),
+    SIM_LATENCY_MS: String(latencyMs),
+    SIM_RATE_LIMIT: String(rateLimit),
+    SIM_CHURN: "0",
+    SIM_SEED: String(SEED),
+  });
   Deno.env.set("TWURPLE_MOCK_API_PORT", String(sim.port));
   const source = createHelixSource({
     clientId: sim.clientId,
@@ -92,7 +126,6 @@ async function measure(name: string, plan: ScanPlan) {
     },
     flush: () => kafkaSink.flush(),
   };
-  const before = (await sim.stats()).rateLimited;
   const stopRss = watchRss();
   const started = performance.now();
   const { summary } = await runScan({
@@ -105,8 +138,9 @@ async function measure(name: string, plan: ScanPlan) {
   });
   const wallMs = performance.now() - started;
   const peakRssMb = stopRss() / 1024 / 1024;
+  const rateLimited = await sim.stop();
   if (summary.result !== "ok") throw new Error(`${name} scan ${summary.result}: ${summary.error}`);
-  const bound = scanLowerBound(plan, sim.languages, {
+  const bound = scanLowerBound(plan, languageCounts(), {
     latencyMs,
     rateLimit,
     bucket: rateLimit,
@@ -123,9 +157,18 @@ async function measure(name: string, plan: ScanPlan) {
       recordsPerSecond: Math.round(summary.records / (wallMs / 1000)),
       lastPageToLastAckMs: Math.round(summary.drainMs),
       peakRssMb: round(peakRssMb),
-      rateLimited429: (await sim.stats()).rateLimited - before,
+      rateLimited429: rateLimited,
     },
   };
+}
+
+/** Streams per language of the static set (counted after the scans, so it does not weigh on their memory). */
+function languageCounts(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const s of generateStreams(SEED, streams, { now: Date.now() })) {
+    counts[s.language] = (counts[s.language] ?? 0) + 1;
+  }
+  return counts;
 }
 
 function round(n: number) {

@@ -37,7 +37,13 @@ export interface StreamSource {
   /** Fetches one page of live streams. */
   fetchPage(
     query: HelixQuery,
-    options: { cursor?: string; first?: number; signal?: AbortSignal },
+    options: {
+      cursor?: string;
+      first?: number;
+      signal?: AbortSignal;
+      /** Which chain of pages this is; chains do not wait for each other. */
+      lane?: number;
+    },
   ): Promise<StreamPage>;
   /** The rate-limit points left, as Helix last reported them (null before the first answer). */
   rateLimitRemaining(): number | null;
@@ -83,23 +89,23 @@ type FetchOptions = ConstructorParameters<typeof ApiClient>[0]["fetchOptions"];
 /** Creates the Helix source (no request is made until the first page). */
 export function createHelixSource(options: HelixOptions): StreamSource {
   const authProvider = new AppTokenAuthProvider(options.clientId, options.clientSecret);
-  const api = new ApiClient({
-    authProvider,
-    // A getter, because fetch options are spread into every request: each
-    // request gets a fresh timeout signal.
-    fetchOptions: {
-      get signal() {
-        return AbortSignal.timeout(options.timeoutMs);
-      },
-    } as FetchOptions,
-    logger: {
-      minLevel: "warning",
-      custom: (level, message) => twurpleLog(level, message, options),
-    },
-  });
-  api.onRequest((request) => options.onRequest?.(request.httpStatus));
+  // One client per lane (a shard's chain of pages). twurple's rate limiter
+  // sends queued requests in rounds and waits for a whole round before the
+  // next, which would make every shard wait for the slowest page of each
+  // round. The budget is still one: it is the client id's bucket at Twitch,
+  // and every client reads what is left of it from each answer's headers.
+  const clients: ApiClient[] = [];
+  function client(lane: number): ApiClient {
+    clients[lane] ??= createClient(authProvider, options);
+    return clients[lane];
+  }
 
-  async function call(query: Record<string, string | string[] | undefined>, signal?: AbortSignal) {
+  async function call(
+    query: Record<string, string | string[] | undefined>,
+    lane: number,
+    signal?: AbortSignal,
+  ) {
+    const api = client(lane);
     return await retry(async () => {
       try {
         return await api.callApi<{ data: HelixStream[]; pagination?: { cursor?: string } }>({
@@ -126,9 +132,10 @@ export function createHelixSource(options: HelixOptions): StreamSource {
   }
 
   return {
-    async fetchPage(query, { cursor, first = 100, signal } = {}) {
+    async fetchPage(query, { cursor, first = 100, signal, lane = 0 } = {}) {
       const answer = await call(
         { ...query, first: String(first), type: "live", after: cursor },
+        lane,
         signal,
       );
       const next = answer.pagination?.cursor;
@@ -139,9 +146,29 @@ export function createHelixSource(options: HelixOptions): StreamSource {
       };
     },
     rateLimitRemaining() {
-      return remainingPoints(api);
+      const known = clients.map(remainingPoints).filter((n): n is number => n !== null);
+      return known.length > 0 ? Math.min(...known) : null;
     },
   };
+}
+
+function createClient(authProvider: AppTokenAuthProvider, options: HelixOptions): ApiClient {
+  const api = new ApiClient({
+    authProvider,
+    // A getter, because fetch options are spread into every request: each
+    // request gets a fresh timeout signal.
+    fetchOptions: {
+      get signal() {
+        return AbortSignal.timeout(options.timeoutMs);
+      },
+    } as FetchOptions,
+    logger: {
+      minLevel: "warning",
+      custom: (level, message) => twurpleLog(level, message, options),
+    },
+  });
+  api.onRequest((request) => options.onRequest?.(request.httpStatus));
+  return api;
 }
 
 /**
@@ -181,7 +208,8 @@ export function toHelixError(error: unknown): HelixError {
     const url = String((error as { url?: unknown }).url ?? "");
     const body = String((error as { body?: unknown }).body ?? "");
     const reason = helixMessage(body);
-    if (/\/(auth|oauth2)\/token/.test(url)) {
+    // twurple reports the URL as the caller gave it, without the host: `token?...` for the app token.
+    if (/(^|\/)token(\?|$)/.test(url)) {
       const which = status === 403 ? "TWITCH_CLIENT_SECRET" : "TWITCH_CLIENT_ID";
       return new HelixError(
         `Twitch refused the app credentials (${status}${
@@ -206,9 +234,19 @@ export function toHelixError(error: unknown): HelixError {
     return new HelixError("Helix request timed out (HELIX_TIMEOUT_MS)", { retryable: true });
   }
   const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-  return new HelixError(`Helix request failed: ${message.replace(/https?:\/\/\S+/g, "<url>")}`, {
+  // fetch says only "fetch failed"; why (refused, DNS, TLS) is in its cause, next to the URL.
+  const cause = (error as { cause?: unknown })?.cause;
+  const detail = cause instanceof Error ? ` (${cause.message.split("\n")[0]})` : "";
+  return new HelixError(`Helix request failed: ${withoutUrls(message + detail)}`, {
     retryable: true,
   });
+}
+
+/** Removes URLs: the token request's query holds the client secret. */
+function withoutUrls(text: string): string {
+  return text.replace(/error sending request for url \([^)]*\): /g, "")
+    .replace(/[a-z][a-z0-9+.-]*:\/\/[^\s)]+/gi, "<url>")
+    .replace(/\S*client_secret\S*/g, "<url>");
 }
 
 function helixMessage(body: string): string {

@@ -135,7 +135,12 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
         }
         first = Math.min(first, left);
       }
-      const page = await source.fetchPage(query, { cursor, first, signal: abort.signal });
+      const page = await source.fetchPage(query, {
+        cursor,
+        first,
+        signal: abort.signal,
+        lane: index,
+      });
       counts.pages++;
       counts.streams += page.streams.length;
       lastPageAt = Math.max(lastPageAt, page.fetchedAt);
