@@ -234,19 +234,15 @@ export function toHelixError(error: unknown): HelixError {
     return new HelixError("Helix request timed out (HELIX_TIMEOUT_MS)", { retryable: true });
   }
   const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-  // fetch says only "fetch failed"; why (refused, DNS, TLS) is in its cause, next to the URL.
+  // fetch says only "fetch failed"; why (refused, DNS, TLS) is in its cause, after the URL.
   const cause = (error as { cause?: unknown })?.cause;
-  const detail = cause instanceof Error ? ` (${cause.message.split("\n")[0]})` : "";
-  return new HelixError(`Helix request failed: ${withoutUrls(message + detail)}`, {
-    retryable: true,
-  });
-}
-
-/** Removes URLs: the token request's query holds the client secret. */
-function withoutUrls(text: string): string {
-  return text.replace(/error sending request for url \([^)]*\): /g, "")
-    .replace(/[a-z][a-z0-9+.-]*:\/\/[^\s)]+/gi, "<url>")
-    .replace(/\S*client_secret\S*/g, "<url>");
+  const detail = cause instanceof Error
+    ? ` (${cause.message.split("\n")[0].replace(/^error sending request for url \(.*?\): /, "")})`
+    : "";
+  return new HelixError(
+    `Helix request failed: ${(message + detail).replace(/https?:\/\/\S+/g, "<url>")}`,
+    { retryable: true },
+  );
 }
 
 function helixMessage(body: string): string {
