@@ -20,7 +20,7 @@ import {
 } from "./src/config.ts";
 import { usage } from "./src/usage.ts";
 import { ConfigError } from "./src/errors.ts";
-import { setupLogging } from "./src/log.ts";
+import { logProcessWarnings, setupLogging } from "./src/log.ts";
 import { probeHealth } from "./src/http.ts";
 import { createMetrics } from "./src/metrics.ts";
 import { createHelixSource } from "./src/helix.ts";
@@ -55,6 +55,7 @@ export async function main(args: string[]): Promise<number> {
 
   // 2. Edges: logs, the stream source (Twitch, or the simulator behind the same client), Kafka.
   await setupLogging(config.log);
+  logProcessWarnings();
   const metrics = createMetrics();
   const simulator = config.sim ? await startSimulator(config.sim) : null;
   const credentials = simulator

@@ -217,8 +217,12 @@ export function parseFlags(args: string[]): Flags {
   try {
     ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
   } catch (error) {
+    // parseArgs quotes what it did not understand; a stray word may be a pasted secret.
     const text = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new ConfigError("command line", `${text}; run with --help to see the flags`);
+    const problem = /^Unexpected argument/.test(text)
+      ? "unexpected argument (settings are given as --name value)"
+      : text;
+    throw new ConfigError("command line", `${problem}; run with --help to see the flags`);
   }
   const overrides: Record<string, string> = {};
   for (const s of SETTINGS) {

@@ -20,6 +20,8 @@ import type { Config } from "./config.ts";
 import type { StreamRecord } from "./record.ts";
 import { type LiveStream, liveStream } from "./record.ts";
 import type { LiveState } from "./endings.ts";
+import { isUnreachable } from "./kafka_errors.ts";
+import { retry } from "./retry.ts";
 
 const log = getLogger(["datagen", "kafka"]);
 
@@ -69,10 +71,11 @@ export async function kafkaClientConfig(
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...properties } = entry;
-      // kafkajs logs every failed attempt as an error, retried or not; the
-      // operation's final failure is reported by the caller, so these are warnings.
+      // kafkajs logs every failed attempt, retried or not, several lines each;
+      // the operation's final failure is reported once by the caller, so
+      // these are details for LOG_LEVEL=debug.
       if (level <= logLevel.WARN) {
-        log.warn(`kafkajs: ${message}`, { namespace, ...scrub(properties) });
+        log.debug(`kafkajs: ${message}`, { namespace, ...scrub(properties) });
       }
     },
   };
@@ -82,11 +85,20 @@ export async function kafkaClientConfig(
 function scrub(properties: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(properties)) {
-    if (/sasl|password|ssl|stack/i.test(key)) continue;
+    if (/sasl|password|ssl|stack|^logger$|^timestamp$/i.test(key)) continue;
     out[key] = value;
   }
   return out;
 }
+
+/**
+ * Sends of one batch while the broker cannot be reached. kafkajs ends a send
+ * as soon as one reconnect fails (its client retries, about ten seconds),
+ * whatever {@link DELIVERY}'s retries say, so a broker restart would fail the
+ * scan; sending the batch again (same sequence numbers, so the broker drops
+ * what it already has) rides out about two minutes of outage.
+ */
+export const UNREACHABLE_SENDS = 8;
 
 /** Creates the client (no connection yet). */
 export function createKafka(config: KafkaConfig): Kafka {
@@ -121,7 +133,23 @@ export function kafkaSender(
         })),
       }],
     };
-    await producer.sendBatch(request);
+    await retry(() => producer.sendBatch(request), {
+      attempts: UNREACHABLE_SENDS,
+      baseMs: 1000,
+      capMs: 15_000,
+      retryable: isUnreachable,
+      onRetry: (error, attempt, waitMs) =>
+        log.warn(
+          "Kafka unreachable while producing ({error}); sending {records} records again in {waitMs} ms (attempt {attempt} of {attempts})",
+          {
+            error: (error as Error).message,
+            records: batch.length,
+            waitMs,
+            attempt: attempt + 1,
+            attempts: UNREACHABLE_SENDS,
+          },
+        ),
+    });
   };
 }
 

@@ -6,10 +6,12 @@
  * @module
  */
 
+import process from "node:process";
 import {
   configure,
   getAnsiColorFormatter,
   getJsonLinesFormatter,
+  getLogger,
   type LogRecord,
   type Sink,
   type TextFormatter,
@@ -47,5 +49,21 @@ export async function setupLogging(options: LogOptions, write?: LineWriter): Pro
       { category: ["datagen"], lowestLevel: options.level, sinks: ["main"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
     ],
+  });
+}
+
+/**
+ * Sends the runtime's process warnings to the log instead of raw stderr
+ * lines. kafkajs arms a timer with a negative delay on every connection
+ * (Node's TimeoutNegativeWarning, harmless: the timer fires at once); that
+ * one goes to debug, anything else to warning.
+ */
+export function logProcessWarnings(): void {
+  const log = getLogger(["datagen", "runtime"]);
+  process.removeAllListeners("warning");
+  process.on("warning", (warning: Error) => {
+    if (warning.name === "TimeoutNegativeWarning") {
+      log.debug("{name}: {message}", { name: warning.name, message: warning.message });
+    } else log.warn("{name}: {message}", { name: warning.name, message: warning.message });
   });
 }
