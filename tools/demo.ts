@@ -50,6 +50,8 @@ const service = new Deno.Command(Deno.execPath(), {
   stderr: "inherit",
 }).spawn();
 
+console.log(`[demo] processes: broker ${broker.pid}, service ${service.pid}`);
+
 const kafka = new Kafka({
   clientId: "datagen-demo",
   brokers: [broker.bootstrap],
