@@ -22,6 +22,23 @@ function chain(error: unknown): string[] {
   return messages;
 }
 
+const UNREACHABLE = new Set([
+  "KafkaJSConnectionError",
+  "KafkaJSConnectionClosedError",
+  "KafkaJSRequestTimeoutError",
+]);
+
+/** Whether a Kafka failure came from not reaching the broker, as when it restarts or crashes. */
+export function isUnreachable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const e = current as { name?: string; cause?: unknown; originalError?: unknown };
+    if (e.name !== undefined && UNREACHABLE.has(e.name)) return true;
+    current = e.cause ?? e.originalError;
+  }
+  return false;
+}
+
 /** Explains a Kafka error in one line, without secrets. */
 export function describeKafkaError(error: unknown, config: Config): string {
   const messages = chain(error);
