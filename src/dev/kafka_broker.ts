@@ -27,9 +27,11 @@ import {
 import { ensureKafkaJars } from "../../tools/kafka/jars.ts";
 import {
   answersMetadata,
+  existingClassArchive,
   formatStorage,
   freePort,
   portIsFree,
+  publishClassArchive,
   spawnBroker,
 } from "../../tools/kafka/jvm.ts";
 import { makeBrokerTls } from "../../tools/kafka/tls.ts";
@@ -125,6 +127,7 @@ class LocalBroker implements KafkaBroker {
   #settings: BrokerSettings | undefined;
   #caFile: string | undefined;
   #child: Deno.ChildProcess | undefined;
+  #archiveDump: string | undefined;
   #watchdog: Watchdog | undefined;
   #closed = false;
 
@@ -191,9 +194,13 @@ class LocalBroker implements KafkaBroker {
     const settings = this.#requireSettings();
     // Only what this run logs tells why it failed, not an earlier run's lines.
     const logStart = [await fileSize(this.logFile), await fileSize(this.#consoleFile())];
+    const archive = await existingClassArchive(this.#libs);
+    // The first broker on a machine records its classes for the ones after it.
+    this.#archiveDump = archive ? undefined : `${this.dir}/classes.jsa`;
     const child = spawnBroker(this.dir, this.#libs, {
       propertiesFile: this.#propertiesFile(),
       heapMb: this.#options.heapMb ?? 512,
+      classArchive: archive ?? { dumpTo: this.#archiveDump! },
     });
     // A broker a test forgot to close must not keep the test process alive.
     child.unref();
@@ -266,6 +273,11 @@ class LocalBroker implements KafkaBroker {
       this.#child = undefined;
       await this.#watchdog?.unwatch();
     }
+    // Only a JVM that shut down normally has written its class archive.
+    if (this.#archiveDump && signal === "SIGTERM") {
+      await publishClassArchive(this.#archiveDump, this.#libs);
+    }
+    this.#archiveDump = undefined;
   }
 
   async #waitUntilReady(

@@ -12,9 +12,57 @@ import { jdkTool } from "./tls.ts";
 
 const HOST = "127.0.0.1";
 
+/**
+ * How a JVM run uses the archive of the broker's loaded classes (JDK class
+ * data sharing), which cuts about a third off a cold start: `use` maps an
+ * existing archive, `dumpTo` writes one when the JVM exits normally.
+ */
+export type ClassArchive = { use: string } | { dumpTo: string } | undefined;
+
+/** Where the class archive lives: beside the jars it was made from, so new jars drop it. */
+export function classArchiveFile(libs: string): string {
+  return `${libs}/kafka.jsa`;
+}
+
+/** The archive to use for a JVM run, when one has been made. */
+export async function existingClassArchive(libs: string): Promise<ClassArchive> {
+  try {
+    await Deno.stat(classArchiveFile(libs));
+    return { use: classArchiveFile(libs) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Moves an archive a broker dumped at exit to where later runs find it.
+ * Copy and rename: readers see the old file or the complete new one, and the
+ * dump may sit on another file system than the jars.
+ */
+export async function publishClassArchive(dumpFile: string, libs: string): Promise<void> {
+  const target = classArchiveFile(libs);
+  const partial = `${target}.${Deno.pid}.tmp`;
+  try {
+    if ((await Deno.stat(dumpFile)).size === 0) return;
+    await Deno.copyFile(dumpFile, partial);
+    await Deno.rename(partial, target);
+  } catch {
+    // No archive only means slower starts.
+    await Deno.remove(partial).catch(() => {});
+  } finally {
+    await Deno.remove(dumpFile).catch(() => {});
+  }
+}
+
 /** JVM flags for a small, fast-starting broker (or storage tool) that logs into `dir/logs`. */
-export function jvmOptions(dir: string, heapMb: number): string[] {
+export function jvmOptions(dir: string, heapMb: number, archive?: ClassArchive): string[] {
+  const sharing = archive === undefined
+    ? []
+    : "use" in archive
+    ? [`-XX:SharedArchiveFile=${archive.use}`]
+    : [`-XX:ArchiveClassesAtExit=${archive.dumpTo}`];
   return [
+    ...sharing,
     `-Xmx${heapMb}m`,
     `-Xms${Math.min(heapMb, 64)}m`,
     "-XX:+UseSerialGC",
@@ -44,7 +92,7 @@ export async function formatStorage(
   options: FormatOptions,
 ): Promise<void> {
   const args = [
-    ...jvmOptions(dir, 256),
+    ...jvmOptions(dir, 256, await existingClassArchive(libs)),
     "-cp",
     `${libs}/*`,
     "kafka.tools.StorageTool",
@@ -78,6 +126,8 @@ export interface SpawnOptions {
   propertiesFile: string;
   /** Maximum heap in MiB. */
   heapMb: number;
+  /** Class data archive to use or to make. */
+  classArchive?: ClassArchive;
 }
 
 /**
@@ -92,7 +142,7 @@ export function spawnBroker(dir: string, libs: string, options: SpawnOptions): D
       'exec "$@" >>"$0" 2>&1',
       `${dir}/logs/console.log`,
       jdkTool("java"),
-      ...jvmOptions(dir, options.heapMb),
+      ...jvmOptions(dir, options.heapMb, options.classArchive),
       "-cp",
       `${libs}/*`,
       "kafka.Kafka",
