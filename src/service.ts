@@ -195,13 +195,22 @@ export async function runService(
   logDelivery(config);
 
   // Connect with backoff until it works or the service is stopped.
+  const stopped = new Promise<null>((resolve) =>
+    shutdown.signal.addEventListener("abort", () => resolve(null), { once: true })
+  );
   let session: KafkaSession | null = null;
   for (let attempt = 1; session === null && !shutdown.signal.aborted; attempt++) {
     try {
-      session = await openKafka(config, kafkaConfig);
+      // kafkajs retries a connection for about ten seconds; a stop must not wait for that.
+      const opening = openKafka(config, kafkaConfig);
+      opening.catch(() => {});
+      session = await Promise.race([opening, stopped]);
     } catch (error) {
-      const waitMs = 1000 +
-        backoffDelay(attempt, { baseMs: 1000, capMs: 30_000, random: Math.random });
+      // Half the ceiling is fixed, half random: waits grow attempt by attempt (as logged),
+      // and replicas that lost the broker together still do not retry in step.
+      const half = Math.min(15_000, 500 * 2 ** (attempt - 1));
+      const waitMs = 1000 + half +
+        backoffDelay(attempt, { baseMs: 500, capMs: 15_000, random: Math.random });
       log.warn("Kafka not usable yet ({error}); retrying in {waitMs} ms", {
         error: describeKafkaError(error, config),
         waitMs,
