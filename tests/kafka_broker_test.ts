@@ -39,6 +39,21 @@ async function processExists(pid: number): Promise<boolean> {
   }
 }
 
+/** Pids of processes whose command line mentions `text` (Linux), e.g. a broker's folder. */
+async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
+      if (cmdline.includes(text)) pids.push(Number(entry.name));
+    } catch {
+      // It exited while we looked.
+    }
+  }
+  return pids;
+}
+
 async function pathExists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -142,10 +157,13 @@ Deno.test("closing the broker leaves neither its JVM nor its folder behind", asy
   const dir = broker.dir;
   assert.equal(await processExists(pid), true);
   assert.equal(await pathExists(`${dir}/data/meta.properties`), true);
+  // The JVM and the watchdog that would clean up after a crashed test.
+  assert.equal((await processesMentioning(dir)).length, 2);
 
   await broker.close();
 
   assert.equal(await processExists(pid), false);
+  assert.deepEqual(await processesMentioning(dir), []);
   assert.equal(await pathExists(dir), false);
 });
 
@@ -192,6 +210,7 @@ Deno.test("when the process that started a broker dies, its JVM and folder go to
 
   await eventually(`JVM ${pid} is gone`, async () => !(await processExists(pid)));
   await eventually(`${dir} is removed`, async () => !(await pathExists(dir)));
+  assert.deepEqual(await processesMentioning(dir), []);
 });
 
 Deno.test("a fixed port that is taken fails the start with a one-line reason", async () => {
