@@ -36,7 +36,7 @@ export function createBatcher(
   options: BatcherOptions = {},
 ): RecordSink {
   const maxBatchBytes = options.maxBatchBytes ?? 900_000;
-  const maxBufferedBytes = options.maxBufferedBytes ?? 32_000_000;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 8_000_000;
   let buffer: StreamRecord[] = [];
   let bufferedBytes = 0;
   let running: Promise<void> | null = null;

@@ -14,12 +14,9 @@
  * @module
  */
 
-import type { HelixStream } from "./record.ts";
-
-/** A stream as seen on a page, with when that page was fetched. */
+/** Anything observed on a page: a stream, or a compact form of one. */
 export interface Observation {
-  stream: HelixStream;
-  fetchedAt: number;
+  id: string;
 }
 
 /** Counts of one scan's de-duplication. */
@@ -31,14 +28,14 @@ export interface DedupeCounts {
 }
 
 /** Holds back each query's recent pages and keeps the later of two observations. */
-export class ScanDeduper {
+export class ScanDeduper<T extends Observation> {
   /** Pages each query holds back before releasing them. */
   readonly window: number;
   readonly counts: DedupeCounts = { duplicates: 0, lateDuplicates: 0 };
   /** Held observations by stream id, in the page slot where they were first seen. */
-  #held = new Map<string, { slot: Map<string, Observation> }>();
+  #held = new Map<string, { slot: Map<string, T> }>();
   /** Held pages of each query, oldest first. */
-  #queues = new Map<number, Map<string, Observation>[]>();
+  #queues = new Map<number, Map<string, T>[]>();
   #released = new Set<string>();
 
   /** @param options.window Pages held back per query (default 10). */
@@ -52,24 +49,23 @@ export class ScanDeduper {
   }
 
   /**
-   * Adds one page of query `query` and returns the observations that are
-   * ready to be produced.
+   * Adds one page of query `query` (its observations in page order) and
+   * returns the observations that are ready to be produced.
    */
-  add(query: number, streams: readonly HelixStream[], fetchedAt: number): Observation[] {
-    const ready: Observation[] = [];
-    const slot = new Map<string, Observation>();
-    for (const stream of streams) {
-      const observation = { stream, fetchedAt };
-      const held = this.#held.get(stream.id);
+  add(query: number, observations: readonly T[]): T[] {
+    const ready: T[] = [];
+    const slot = new Map<string, T>();
+    for (const observation of observations) {
+      const held = this.#held.get(observation.id);
       if (held) {
         this.counts.duplicates++;
-        held.slot.set(stream.id, observation);
-      } else if (this.#released.has(stream.id)) {
+        held.slot.set(observation.id, observation);
+      } else if (this.#released.has(observation.id)) {
         this.counts.duplicates++;
         this.counts.lateDuplicates++;
       } else {
-        slot.set(stream.id, observation);
-        this.#held.set(stream.id, { slot });
+        slot.set(observation.id, observation);
+        this.#held.set(observation.id, { slot });
       }
     }
     const queue = this.#queues.get(query) ?? [];
@@ -80,18 +76,18 @@ export class ScanDeduper {
   }
 
   /** Releases everything query `query` still holds (its last page was fetched). */
-  finish(query: number): Observation[] {
+  finish(query: number): T[] {
     const queue = this.#queues.get(query) ?? [];
     this.#queues.delete(query);
     return queue.flatMap((slot) => this.#release(slot));
   }
 
   /** Releases everything still held, from every query. */
-  finishAll(): Observation[] {
+  finishAll(): T[] {
     return [...this.#queues.keys()].flatMap((query) => this.finish(query));
   }
 
-  #release(slot: Map<string, Observation>): Observation[] {
+  #release(slot: Map<string, T>): T[] {
     for (const id of slot.keys()) {
       this.#held.delete(id);
       this.#released.add(id);

@@ -10,7 +10,7 @@
 import type { HelixQuery, StreamSource } from "./helix.ts";
 import type { RecordSink } from "./batcher.ts";
 import type { ScanPlan } from "./shards.ts";
-import { type Observation, ScanDeduper } from "./dedupe.ts";
+import { ScanDeduper } from "./dedupe.ts";
 import { findMissing, type LiveState, type Missing, nextState, resolveLookups } from "./endings.ts";
 import {
   type HelixStream,
@@ -88,7 +88,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
   const stop = () => abort.abort();
   options.signal?.addEventListener("abort", stop, { once: true });
 
-  const dedupe = new ScanDeduper();
+  const dedupe = new ScanDeduper<Seen>();
   const observed = new Map<string, LiveStream>();
   const tombstoned = new Set<string>();
   const counts = {
@@ -103,21 +103,30 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
   let lastPageAt = started;
   let restricted = false;
 
-  async function emit(observations: Observation[]) {
+  // A page's streams are turned into records at once, so that only their
+  // serialized form waits in the hold-back window, not the parsed objects.
+  function see(streams: readonly HelixStream[], fetchedAt: number): Seen[] {
+    return streams.map((stream) => ({
+      id: stream.id,
+      record: streamRecord(stream, { scanId, fetchedAt }),
+      live: liveStream(stream),
+    }));
+  }
+
+  async function emit(seen: Seen[]) {
     const records: StreamRecord[] = [];
-    for (const { stream, fetchedAt } of observations) {
-      const live = liveStream(stream);
-      if (isExpired(live.startedAt, fetchedAt)) {
-        if (!tombstoned.has(stream.id)) {
-          tombstoned.add(stream.id);
+    for (const { id, record, live } of seen) {
+      if (isExpired(live.startedAt, record.timestamp)) {
+        if (!tombstoned.has(id)) {
+          tombstoned.add(id);
           counts.expired++;
-          records.push(tombstoneRecord(stream.id, { scanId, at: fetchedAt, reason: "expired" }));
+          records.push(tombstoneRecord(id, { scanId, at: record.timestamp, reason: "expired" }));
         }
         continue;
       }
-      observed.set(stream.id, live);
+      observed.set(id, live);
       counts.records++;
-      records.push(streamRecord(stream, { scanId, fetchedAt }));
+      records.push(record);
     }
     if (records.length > 0) await sink.write(records);
   }
@@ -144,7 +153,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
       counts.pages++;
       counts.streams += page.streams.length;
       lastPageAt = Math.max(lastPageAt, page.fetchedAt);
-      await emit(dedupe.add(index, page.streams, page.fetchedAt));
+      await emit(dedupe.add(index, see(page.streams, page.fetchedAt)));
       cursor = page.cursor;
     } while (cursor !== undefined);
     await emit(dedupe.finish(index));
@@ -191,7 +200,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
           const outcome = resolveLookups(batch, answers, dedupe.released);
           const found = [...outcome.recovered, ...outcome.discovered];
           counts.recovered += outcome.recovered.length;
-          await emit(found.map((stream) => ({ stream, fetchedAt: now() })));
+          await emit(see(found, now()));
           for (const id of outcome.ended) {
             tombstoned.add(id);
             counts.ended++;
@@ -241,6 +250,13 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
 }
 
 class ScanAborted extends Error {}
+
+/** One stream as a scan holds it: its record, ready to send, and what later scans need. */
+interface Seen {
+  id: string;
+  record: StreamRecord;
+  live: LiveStream;
+}
 
 /** Looks up the live streams of up to 100 users in one request. */
 async function lookUp(

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { startKafkaBroker } from "../src/dev/kafka_broker.ts";
+import { startFlags } from "../src/dev/start_flags.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const { values } = parseArgs({
@@ -35,7 +36,14 @@ await using broker = await startKafkaBroker();
 console.log(`Kafka is up at ${broker.bootstrap}; starting the service on simulated Twitch data...`);
 
 const service = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-P", "--quiet", "--config", `${ROOT}deno.json`, `${ROOT}main.ts`],
+  args: [
+    "run",
+    ...await startFlags(`${ROOT}deno.json`),
+    "--quiet",
+    "--config",
+    `${ROOT}deno.json`,
+    `${ROOT}main.ts`,
+  ],
   env: {
     SOURCE: "simulated",
     SIM_STREAMS: values.streams!,

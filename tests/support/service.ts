@@ -7,9 +7,13 @@
  */
 
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { startFlags } from "../../src/dev/start_flags.ts";
 
 /** The repository root (where deno.json is). */
 export const ROOT = fromFileUrl(new URL("../../", import.meta.url));
+
+/** The runtime flags of `deno task start`: tests run the service with exactly these. */
+export const START_FLAGS: string[] = await startFlags(`${ROOT}deno.json`);
 
 /** What a finished run printed and returned. */
 export interface RunResult {
@@ -20,7 +24,15 @@ export interface RunResult {
 
 function command(args: string[], env: Record<string, string>, cwd?: string): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P", "--quiet", "--config", `${ROOT}deno.json`, `${ROOT}main.ts`, ...args],
+    args: [
+      "run",
+      ...START_FLAGS,
+      "--quiet",
+      "--config",
+      `${ROOT}deno.json`,
+      `${ROOT}main.ts`,
+      ...args,
+    ],
     cwd: cwd ?? ROOT,
     clearEnv: true,
     env: {
