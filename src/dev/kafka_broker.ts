@@ -19,6 +19,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import {
   brokerProperties,
   type BrokerSettings,
@@ -106,7 +107,10 @@ const MAX_PORT_TRIES = 3;
 export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
   const libs = await ensureKafkaJars();
   const temporary = options.dataDir === undefined;
-  const dir = options.dataDir ?? await Deno.makeTempDir({ prefix: "kafka-broker-" });
+  // The JVM runs inside the folder, so a relative path would point elsewhere for it.
+  const dir = options.dataDir === undefined
+    ? await Deno.makeTempDir({ prefix: "kafka-broker-" })
+    : resolve(options.dataDir);
   await Deno.mkdir(`${dir}/logs`, { recursive: true });
   const broker = new LocalBroker(libs, dir, temporary, options);
   try {
