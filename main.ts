@@ -17,6 +17,7 @@ import {
   mergeEnvironment,
   parseConfig,
   parseFlags,
+  SETTINGS,
 } from "./src/config.ts";
 import { usage } from "./src/usage.ts";
 import { ConfigError } from "./src/errors.ts";
@@ -37,7 +38,7 @@ export async function main(args: string[]): Promise<number> {
     flags = parseFlags(args);
     if (flags.help) return print(usage());
     if (flags.version) return print(`twitch-datagen ${denoConfig.version}`);
-    const env = mergeEnvironment(Deno.env.toObject(), {
+    const env = mergeEnvironment(readSettings(), {
       envFileText: await readEnvFile(flags.envFile),
       overrides: flags.overrides,
     });
@@ -79,6 +80,16 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     await simulator?.close();
   }
+}
+
+/** Reads the service's own variables, and only those: the permission set grants no others. */
+function readSettings(): Record<string, string | undefined> {
+  const env: Record<string, string> = {};
+  for (const { name } of SETTINGS) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 /** Reads `--env-file PATH`, or `.env` in the working directory when there is one. */

@@ -19,9 +19,12 @@ const denoJson: DenoJson = JSON.parse(await Deno.readTextFile(new URL("deno.json
 const unitText = await Deno.readTextFile(new URL("deploy/twitch-datagen.service", root));
 const inCI = Deno.env.get("CI") === "true";
 
+/** One kind in a permission set: all, a list, or an allow list whose other reads are ignored. */
+type PermissionSetting = boolean | string[] | { allow: boolean | string[]; ignore?: boolean };
+
 interface DenoJson {
   tasks: Record<string, string>;
-  permissions: Record<string, Record<string, boolean | string[] | undefined>>;
+  permissions: Record<string, Record<string, PermissionSetting | undefined>>;
   unstable?: string[];
 }
 
@@ -37,6 +40,7 @@ interface ComposeService {
 interface CompiledMetadata {
   permissions: Record<string, string[] | null>;
   unstable_config: { features: string[] };
+  v8_flags: string[];
 }
 
 interface Output {
@@ -354,9 +358,17 @@ function assertEmbedsDenoJsonSettings(binary: Uint8Array): void {
   const metadata = compiledMetadata(binary);
   const granted = denoJson.permissions.default;
   for (const kind of ["read", "write", "net", "env", "sys", "run", "ffi"]) {
-    const expected = granted[kind] === true ? [] : granted[kind] ?? null;
+    // A kind is `true` (all), a list, or `{ allow, ignore }` (ignore: unlisted reads give undefined).
+    const setting = granted[kind];
+    const listed = typeof setting === "object" && !Array.isArray(setting) ? setting : undefined;
+    const allow = listed ? listed.allow : setting;
+    const expected = allow === true ? [] : allow ?? null;
     assert.deepEqual(metadata.permissions[`allow_${kind}`], expected, kind);
+    if (listed?.ignore === true) assert.deepEqual(metadata.permissions[`ignore_${kind}`], [], kind);
   }
+  // The V8 flags of the start task are embedded too.
+  const v8 = /--v8-flags=(\S+)/.exec(denoJson.tasks.start)?.[1].split(",") ?? [];
+  for (const flag of v8) assert.ok(metadata.v8_flags.includes(flag), flag);
   assert.deepEqual(metadata.unstable_config.features, denoJson.unstable);
 }
 
