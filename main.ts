@@ -17,6 +17,7 @@ import {
   mergeEnvironment,
   parseConfig,
   parseFlags,
+  parseHttpSettings,
   SETTINGS,
 } from "./src/config.ts";
 import { usage } from "./src/usage.ts";
@@ -42,12 +43,12 @@ export async function main(args: string[]): Promise<number> {
       envFileText: await readEnvFile(flags.envFile),
       overrides: flags.overrides,
     });
+    if (flags.healthcheck) return await probeHealth(parseHttpSettings(env));
     config = parseConfig(env, {
       once: flags.once,
       dryRun: flags.dryRun,
       stderrIsTerminal: Deno.stderr.isTerminal(),
     });
-    if (flags.healthcheck) return await probeHealth(config.http);
     await checkFiles(config);
   } catch (error) {
     if (error instanceof ConfigError) return fail(error.message);

@@ -427,16 +427,24 @@ export function parseConfig(
       level: opt("LOG_LEVEL", (r) => parseChoice("LOG_LEVEL", r, LOG_LEVELS)) ?? "info",
       format: logFormat,
     },
-    http: {
-      host: opt(
-        "HTTP_HOST",
-        (r) => parseToken("HTTP_HOST", r, "an address such as 0.0.0.0 or 127.0.0.1"),
-      ) ??
-        "0.0.0.0",
-      port: opt("HTTP_PORT", (r) => parseInteger("HTTP_PORT", r, { min: 0, max: 65535 })) ?? 8080,
-    },
+    http: parseHttpSettings(env),
     sim: source === "simulated" ? parseSimOptions(env) : undefined,
     once: options.once ?? false,
     dryRun: options.dryRun ?? false,
+  };
+}
+
+/**
+ * The operations endpoint's address alone, for `--healthcheck`, which must
+ * work with nothing but `HTTP_HOST`/`HTTP_PORT` set (a container's probe).
+ */
+export function parseHttpSettings(env: Record<string, string | undefined>): Config["http"] {
+  const host = get(env, "HTTP_HOST");
+  const port = get(env, "HTTP_PORT");
+  return {
+    host: host === undefined
+      ? "0.0.0.0"
+      : parseToken("HTTP_HOST", host, "an address such as 0.0.0.0 or 127.0.0.1"),
+    port: port === undefined ? 8080 : parseInteger("HTTP_PORT", port, { min: 0, max: 65535 }),
   };
 }

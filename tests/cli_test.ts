@@ -99,6 +99,7 @@ Deno.test("--healthcheck exits 1 when nothing listens", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();
-  const result = await runService(["--healthcheck"], { ...base, HTTP_PORT: String(port) });
+  const result = await runService(["--healthcheck"], { HTTP_PORT: String(port) });
   assert.equal(result.code, 1);
+  assert.equal(result.stderr, "");
 });
