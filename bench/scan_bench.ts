@@ -48,7 +48,7 @@ function watchRss(): () => number {
 const external = Deno.env.get("KAFKA_BROKERS");
 await using broker = external ? null : await startKafkaBroker();
 const brokers = external ? external.split(",") : [broker!.bootstrap];
-const kafka = createKafka({ clientId: "datagen-bench", brokers, logLevel: 1 });
+const kafka = createKafka({ clientId: "datagen-bench", brokers, logLevel: 0 });
 const admin = kafka.admin();
 await admin.connect();
 const producer = createProducer(kafka);
