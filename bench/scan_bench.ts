@@ -12,7 +12,13 @@
 import { parseArgs } from "node:util";
 import { startKafkaBroker } from "../src/dev/kafka_broker.ts";
 import { createHelixSource } from "../src/helix.ts";
-import { createKafka, createProducer, ensureTopic, kafkaSender } from "../src/kafka.ts";
+import {
+  createKafka,
+  createProducer,
+  ensureTopic,
+  kafkaSender,
+  readLiveState,
+} from "../src/kafka.ts";
 import { createBatcher, type RecordSink } from "../src/batcher.ts";
 import { planScan, type ScanPlan } from "../src/shards.ts";
 import { runScan } from "../src/scan.ts";
@@ -145,6 +151,13 @@ async function measure(name: string, plan: ScanPlan) {
     rateLimit,
     bucket: rateLimit,
   });
+  // What a restarted service does first: rebuild the live set from the topic.
+  const rebuildStarted = performance.now();
+  const rebuilt = await readLiveState(kafka, topic);
+  const rebuildSeconds = round((performance.now() - rebuildStarted) / 1000);
+  if (rebuilt.size !== ids.size) {
+    throw new Error(`rebuilt ${rebuilt.size} keys, expected ${ids.size}`);
+  }
   return {
     ids,
     result: {
@@ -158,6 +171,8 @@ async function measure(name: string, plan: ScanPlan) {
       lastPageToLastAckMs: Math.round(summary.drainMs),
       peakRssMb: round(peakRssMb),
       rateLimited429: rateLimited,
+      rebuildKeys: rebuilt.size,
+      rebuildSeconds,
     },
   };
 }
