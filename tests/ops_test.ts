@@ -6,19 +6,9 @@
 
 import assert from "node:assert/strict";
 import { uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { runService, startService } from "./support/service.ts";
-
-/** A schedule that never fires during a test: only the scan at start-up runs. */
-const NO_SCHEDULED_SCANS = "0 0 1 1 *";
+import { freePort, NO_SCHEDULED_SCANS, runService, startService } from "./support/service.ts";
 
 type LogLine = Record<string, unknown>;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 async function get(
   port: number,

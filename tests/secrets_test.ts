@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { runService, startService } from "./support/service.ts";
+import { logLines, runService, startService } from "./support/service.ts";
 import { startSimulator } from "../src/sim/mod.ts";
 
 const TWITCH_SECRET = "zz-twitch-secret-9317";
@@ -20,17 +20,6 @@ function assertNoSecret(what: string, text: string): void {
   for (const secret of [TWITCH_SECRET, SASL_PASSWORD, "client_secret"]) {
     assert.ok(!text.includes(secret), `${what} carries "${secret}":\n${text}`);
   }
-}
-
-/** The JSON log lines of a run's stderr; a line that is not JSON is kept as its text. */
-function logLines(stderr: string): Record<string, unknown>[] {
-  return stderr.split("\n").filter((line) => line !== "").map((line) => {
-    try {
-      return JSON.parse(line);
-    } catch {
-      return { text: line };
-    }
-  });
 }
 
 /** The messages of the log lines at level ERROR. */

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { type RunResult, startService } from "./support/service.ts";
+import { logLines, type RunResult, startService } from "./support/service.ts";
 import { startSimulator } from "../src/sim/mod.ts";
 
 const USER = "datagen";
@@ -49,17 +49,6 @@ async function runOnce(env: Record<string, string>): Promise<RunResult & { ms: n
     assert.fail(`--once still ran after ${GIVE_UP_WITHIN_MS} ms:\n${result.stderr}`);
   }
   return { ...result, ms: Math.round(performance.now() - started) };
-}
-
-/** The log lines of a run's stderr; a line that is not JSON is kept as its text. */
-function logLines(stderr: string): Record<string, unknown>[] {
-  return stderr.split("\n").filter((line) => line !== "").map((line) => {
-    try {
-      return JSON.parse(line);
-    } catch {
-      return { text: line };
-    }
-  });
 }
 
 /** The `error` field of every log line at level ERROR. */

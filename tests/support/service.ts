@@ -15,6 +15,31 @@ export const ROOT = fromFileUrl(new URL("../../", import.meta.url));
 /** The runtime flags of `deno task start`: tests run the service with exactly these. */
 export const START_FLAGS: string[] = await startFlags(`${ROOT}deno.json`);
 
+/** A schedule that never fires during a test: only the scan at start-up runs. */
+export const NO_SCHEDULED_SCANS = "0 0 1 1 *";
+
+/** A free loopback port (free when asked; tests bind it soon after). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** One log line, parsed from JSON; a line that is not JSON is kept as `{ text }`. */
+export function parseLogLine(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { text: line };
+  }
+}
+
+/** The log lines of a run's stderr. */
+export function logLines(stderr: string): Record<string, unknown>[] {
+  return stderr.split("\n").filter((line) => line !== "").map(parseLogLine);
+}
+
 /** What a finished run printed and returned. */
 export interface RunResult {
   code: number;
@@ -92,13 +117,7 @@ export function startService(args: string[], env: Record<string, string>): Runni
       rest += text;
       const parts = rest.split("\n");
       rest = parts.pop()!;
-      for (const line of parts) {
-        try {
-          lines.push(JSON.parse(line));
-        } catch {
-          lines.push({ message: line });
-        }
-      }
+      for (const line of parts) lines.push(parseLogLine(line));
       waiters.splice(0).forEach((w) => w());
     }
   })();
