@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { parseLive } from "./kafka.ts";
+
+Deno.test("the rebuild reads user id and start time from a record's value", () => {
+  const value = JSON.stringify({
+    id: "1",
+    user_id: "42",
+    title: 'a title with "user_id":"7" in it',
+    started_at: "2026-01-01T00:00:00Z",
+  });
+  assert.deepEqual(parseLive(value), { userId: "42", startedAt: Date.UTC(2026, 0, 1) });
+});
+
+Deno.test("a value in another field order or spacing still parses", () => {
+  const value = '{ "started_at" : "2026-01-01T00:00:00Z", "user_id" : "42" }';
+  assert.deepEqual(parseLive(value), { userId: "42", startedAt: Date.UTC(2026, 0, 1) });
+});
+
+Deno.test("a value that is not a stream object is skipped", () => {
+  assert.equal(parseLive("not json"), null);
+  assert.equal(parseLive('{"id":"1"}'), null);
+});
