@@ -11,15 +11,9 @@
  */
 
 import denoConfig from "./deno.json" with { type: "json" };
-import {
-  type Config,
-  type Flags,
-  mergeEnvironment,
-  parseConfig,
-  parseFlags,
-  parseHttpSettings,
-  SETTINGS,
-} from "./src/config.ts";
+import { type Config, mergeEnvironment, parseConfig, parseHttpSettings } from "./src/config.ts";
+import { type Flags, parseFlags } from "./src/flags.ts";
+import { SETTINGS } from "./src/settings.ts";
 import { usage } from "./src/usage.ts";
 import { ConfigError } from "./src/errors.ts";
 import { logProcessWarnings, setupLogging } from "./src/log.ts";

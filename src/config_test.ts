@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mergeEnvironment, parseConfig, parseFlags } from "./config.ts";
+import { mergeEnvironment, parseConfig } from "./config.ts";
+import { parseFlags } from "./flags.ts";
 import { ConfigError } from "./errors.ts";
 
 const twitch = { TWITCH_CLIENT_ID: "abc123", TWITCH_CLIENT_SECRET: "s3cr3t-value" };

@@ -6,7 +6,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { Kafka, Producer } from "kafkajs";
+import type { Kafka, KafkaConfig, Producer } from "kafkajs";
 import type { Config } from "./config.ts";
 import type { StreamSource } from "./helix.ts";
 import { createBatcher, type RecordSink } from "./batcher.ts";
@@ -21,7 +21,6 @@ import {
   kafkaSender,
   readLiveState,
 } from "./kafka.ts";
-import type { KafkaConfig } from "kafkajs";
 import { type Metrics, recordScan } from "./metrics.ts";
 import { readiness } from "./readiness.ts";
 import { serveOps } from "./http.ts";

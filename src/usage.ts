@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SETTINGS } from "./config.ts";
+import { SETTINGS } from "./settings.ts";
 
 /** The `--help` text. */
 export function usage(): string {
