@@ -26,8 +26,9 @@ export interface Missing {
 export function findMissing(
   previous: ReadonlyMap<string, LiveStream>,
   seen: ReadonlySet<string>,
-  now: number,
+  options: { now: number },
 ): { lookup: Missing[]; expired: string[] } {
+  const { now } = options;
   const lookup: Missing[] = [];
   const expired: string[] = [];
   for (const [id, stream] of previous) {
@@ -55,8 +56,9 @@ export interface LookupOutcome {
 export function resolveLookups(
   looked: readonly Missing[],
   answers: readonly HelixStream[],
-  seen: ReadonlySet<string>,
+  options: { seen: ReadonlySet<string> },
 ): LookupOutcome {
+  const { seen } = options;
   const byId = new Map(answers.map((s) => [s.id, s]));
   const recovered: HelixStream[] = [];
   const ended: string[] = [];

@@ -15,7 +15,7 @@ function stream(id: string, userId: string): HelixStream {
 }
 
 Deno.test("streams not seen are looked up, except those past 48 hours, which are expired", () => {
-  const missing = findMissing(previous, new Set(["1"]), now);
+  const missing = findMissing(previous, new Set(["1"]), { now });
   assert.deepEqual(missing, {
     lookup: [{ id: "2", userId: "u2" }, { id: "4", userId: "u4" }],
     expired: ["3"],
@@ -26,7 +26,7 @@ Deno.test("a looked-up stream still live is recovered, one not listed has ended"
   const outcome = resolveLookups(
     [{ id: "2", userId: "u2" }, { id: "4", userId: "u4" }],
     [stream("2", "u2")],
-    new Set(["1"]),
+    { seen: new Set(["1"]) },
   );
   assert.deepEqual(outcome.recovered.map((s) => s.id), ["2"]);
   assert.deepEqual(outcome.ended, ["4"]);
@@ -34,13 +34,17 @@ Deno.test("a looked-up stream still live is recovered, one not listed has ended"
 });
 
 Deno.test("a user live with a new stream ends the old one and the new one is discovered", () => {
-  const outcome = resolveLookups([{ id: "4", userId: "u4" }], [stream("9", "u4")], new Set());
+  const outcome = resolveLookups([{ id: "4", userId: "u4" }], [stream("9", "u4")], {
+    seen: new Set(),
+  });
   assert.deepEqual(outcome.ended, ["4"]);
   assert.deepEqual(outcome.discovered.map((s) => s.id), ["9"]);
 });
 
 Deno.test("a new stream the scan already saw is not discovered twice", () => {
-  const outcome = resolveLookups([{ id: "4", userId: "u4" }], [stream("9", "u4")], new Set(["9"]));
+  const outcome = resolveLookups([{ id: "4", userId: "u4" }], [stream("9", "u4")], {
+    seen: new Set(["9"]),
+  });
   assert.deepEqual(outcome.discovered, []);
 });
 

@@ -183,7 +183,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
   const settled = result === "ok" && !restricted && options.previous !== null;
   const unresolved: Missing[] = [];
   if (options.previous !== null) {
-    const missing = findMissing(options.previous, dedupe.released, now());
+    const missing = findMissing(options.previous, dedupe.released, { now: now() });
     const records: StreamRecord[] = [];
     for (const id of missing.expired) {
       if (tombstoned.has(id)) continue;
@@ -197,7 +197,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
         try {
           const answers = await lookUp(source, batch, abort.signal);
           counts.lookups++;
-          const outcome = resolveLookups(batch, answers, dedupe.released);
+          const outcome = resolveLookups(batch, answers, { seen: dedupe.released });
           const found = [...outcome.recovered, ...outcome.discovered];
           counts.recovered += outcome.recovered.length;
           await emit(see(found, now()));
