@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runService } from "./support/service.ts";
+import { BAD_CONFIG, TWITCH_SECRET } from "../src/testdata/bad_config.ts";
 
 const SECRET = "zz-distinctive-secret-41";
 const base = { TWITCH_CLIENT_ID: "client", TWITCH_CLIENT_SECRET: SECRET };
@@ -60,6 +61,15 @@ Deno.test("bad configuration exits 2 with exactly one line on stderr and no secr
     assert.equal(result.stderr, `${line}\n`);
     assert.equal(result.stdout, "");
     assert.ok(!result.stderr.includes(SECRET));
+  }
+});
+
+Deno.test("every bad value of every variable exits 2 with its one line, as the program runs", async () => {
+  for (const [env, message] of BAD_CONFIG) {
+    const result = await runService(["--once"], env);
+    assert.equal(result.code, 2, `${message}\n${result.stderr}`);
+    assert.equal(result.stderr, `error: ${message}\n`);
+    assert.ok(!result.stderr.includes(TWITCH_SECRET));
   }
 });
 
