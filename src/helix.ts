@@ -74,6 +74,8 @@ export interface HelixOptions {
   clientSecret: string;
   /** Timeout of one HTTP request. */
   timeoutMs: number;
+  /** Upper bound of one attempt, token request and twurple's retries included (default: derived from `timeoutMs`). */
+  attemptTimeoutMs?: number;
   /** Attempts per page on top of twurple's own (default 4). */
   attempts?: number;
   /** Called with the final HTTP status of every Helix call (for metrics). */
@@ -108,11 +110,14 @@ export function createHelixSource(options: HelixOptions): StreamSource {
     const api = client(lane);
     return await retry(async () => {
       try {
-        return await api.callApi<{ data: HelixStream[]; pagination?: { cursor?: string } }>({
-          type: "helix",
-          url: "streams",
-          query,
-        });
+        return await bounded(
+          api.callApi<{ data: HelixStream[]; pagination?: { cursor?: string } }>({
+            type: "helix",
+            url: "streams",
+            query,
+          }),
+          options.attemptTimeoutMs ?? attemptBoundMs(options.timeoutMs),
+        );
       } catch (error) {
         throw toHelixError(error);
       }
@@ -150,6 +155,29 @@ export function createHelixSource(options: HelixOptions): StreamSource {
       return known.length > 0 ? Math.min(...known) : null;
     },
   };
+}
+
+/**
+ * The longest one attempt may take: twurple's own four tries of at most
+ * `timeoutMs` each and its waits between them (0.5 + 1 + 2 s). It also
+ * bounds the app-token request, which twurple sends without our timeout.
+ * A rate-limit wait is not bounded here; it ends at `Ratelimit-Reset`.
+ */
+function attemptBoundMs(timeoutMs: number): number {
+  return 4 * timeoutMs + 3_500 + 60_000;
+}
+
+/** Rejects with a retryable timeout when `promise` takes longer than `ms`. */
+function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new HelixError("Helix request timed out (HELIX_TIMEOUT_MS)", { retryable: true })),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function createClient(authProvider: AppTokenAuthProvider, options: HelixOptions): ApiClient {

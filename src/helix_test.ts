@@ -106,3 +106,30 @@ Deno.test("errors never carry URLs, which hold the client secret", () => {
   assert.equal(error.message, "Helix request failed: error sending request for url (<url> refused");
   assert.ok(!error.message.includes("abc"));
 });
+
+Deno.test("a token request that never answers still ends the attempt in bounded time", async () => {
+  // A server that accepts connections and never answers: twurple's token request has no timeout.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    await withMockApiPort((listener.addr as Deno.NetAddr).port, async () => {
+      const source = createHelixSource({
+        clientId: "id",
+        clientSecret: "secret",
+        timeoutMs: 100,
+        attemptTimeoutMs: 500,
+        attempts: 1,
+      });
+      const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
+      assert.ok(error instanceof HelixError);
+      assert.equal(error.message, "Helix request timed out (HELIX_TIMEOUT_MS)");
+    });
+  } finally {
+    listener.close();
+    held.forEach((conn) => conn.close());
+    await accepting.catch(() => {});
+  }
+});
