@@ -179,7 +179,9 @@ export async function runService(
   const { config, metrics } = context;
   const shutdown = new AbortController();
   const onSignal = () => {
-    if (!shutdown.signal.aborted) log.info("Shutting down: no new scans; a running scan may finish");
+    if (!shutdown.signal.aborted) {
+      log.info("Shutting down: no new scans; a running scan may finish");
+    }
     shutdown.abort();
   };
   Deno.addSignalListener("SIGINT", onSignal);
