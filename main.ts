@@ -21,6 +21,7 @@ import { probeHealth } from "./src/http.ts";
 import { createMetrics } from "./src/metrics.ts";
 import { createHelixSource } from "./src/helix.ts";
 import { kafkaClientConfig } from "./src/kafka.ts";
+import type { KafkaConfig } from "kafkajs";
 import { dryRun, runOnce, runService } from "./src/service.ts";
 import { startSimulator } from "./src/sim/mod.ts";
 
@@ -29,6 +30,7 @@ export async function main(args: string[]): Promise<number> {
   // 1. Configuration: flags, `.env`, environment. Bad input exits 2 with one line.
   let flags: Flags;
   let config: Config;
+  let kafkaConfig: KafkaConfig;
   try {
     flags = parseFlags(args);
     if (flags.help) return print(usage());
@@ -43,7 +45,7 @@ export async function main(args: string[]): Promise<number> {
       dryRun: flags.dryRun,
       stderrIsTerminal: Deno.stderr.isTerminal(),
     });
-    await checkFiles(config);
+    kafkaConfig = await kafkaClientConfig(config.kafka);
   } catch (error) {
     if (error instanceof ConfigError) return fail(error.message);
     throw error;
@@ -69,7 +71,6 @@ export async function main(args: string[]): Promise<number> {
   // 3. The mode: print one scan, produce one scan, or scan on the schedule.
   try {
     if (config.dryRun) return await dryRun(context);
-    const kafkaConfig = await kafkaClientConfig(config.kafka);
     if (config.once) return await runOnce(context, kafkaConfig);
     return await runService(context, kafkaConfig);
   } finally {
@@ -97,27 +98,6 @@ async function readEnvFile(path: string | undefined): Promise<string | undefined
       "--env-file",
       `cannot read "${path ?? ".env"}" (${(error as Error).name}); give a readable file`,
     );
-  }
-}
-
-/** Fails early on TLS files that cannot be read, naming the variable. */
-async function checkFiles(config: Config): Promise<void> {
-  const files = [
-    ["KAFKA_SSL_CA_FILE", config.kafka.ssl?.caFile],
-    ["KAFKA_SSL_CERT_FILE", config.kafka.ssl?.certFile],
-    ["KAFKA_SSL_KEY_FILE", config.kafka.ssl?.keyFile],
-  ] as const;
-  for (const [name, path] of files) {
-    if (path === undefined) continue;
-    try {
-      await Deno.stat(path);
-      (await Deno.open(path)).close();
-    } catch (error) {
-      throw new ConfigError(
-        name,
-        `cannot read "${path}" (${(error as Error).name}); give a readable PEM file`,
-      );
-    }
   }
 }
 

@@ -167,13 +167,16 @@ function attemptBoundMs(timeoutMs: number): number {
   return 4 * timeoutMs + 3_500 + 60_000;
 }
 
+function timedOut(): HelixError {
+  return new HelixError("Helix request timed out (HELIX_TIMEOUT_MS)", { retryable: true });
+}
+
 /** Rejects with a retryable timeout when `promise` takes longer than `ms`. */
 function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () =>
-        reject(new HelixError("Helix request timed out (HELIX_TIMEOUT_MS)", { retryable: true })),
+      () => reject(timedOut()),
       ms,
     );
   });
@@ -259,7 +262,7 @@ export function toHelixError(error: unknown): HelixError {
   }
   const name = (error as { name?: string })?.name;
   if (name === "TimeoutError") {
-    return new HelixError("Helix request timed out (HELIX_TIMEOUT_MS)", { retryable: true });
+    return timedOut();
   }
   const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
   // fetch says only "fetch failed"; why (refused, DNS, TLS) is in its cause, after the URL.

@@ -17,6 +17,7 @@ import {
 } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
+import { ConfigError } from "./errors.ts";
 import type { StreamRecord } from "./record.ts";
 import { type LiveStream, liveStream } from "./record.ts";
 import type { LiveState } from "./endings.ts";
@@ -39,18 +40,31 @@ export const DELIVERY = {
   retries: 10,
 } as const;
 
-/** Client settings from the configuration; TLS files are read here. */
-export async function kafkaClientConfig(
-  kafka: Config["kafka"],
-  options: { readFile?: (path: string) => Promise<string> } = {},
-): Promise<KafkaConfig> {
-  const readFile = options.readFile ?? ((path: string) => Deno.readTextFile(path));
+/** Reads a PEM file named by `setting`; a file that cannot be read is a configuration error. */
+async function readPem(setting: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      setting,
+      `cannot read "${path}" (${(error as Error).name}); give a readable PEM file`,
+    );
+  }
+}
+
+/**
+ * Client settings from the configuration. The TLS files are read here, once,
+ * at start-up.
+ *
+ * @throws {ConfigError} naming the variable of a TLS file that cannot be read.
+ */
+export async function kafkaClientConfig(kafka: Config["kafka"]): Promise<KafkaConfig> {
   let ssl: KafkaConfig["ssl"];
   if (kafka.ssl) {
     const tls: { ca?: string[]; cert?: string; key?: string } = {};
-    if (kafka.ssl.caFile) tls.ca = [await readFile(kafka.ssl.caFile)];
-    if (kafka.ssl.certFile) tls.cert = await readFile(kafka.ssl.certFile);
-    if (kafka.ssl.keyFile) tls.key = await readFile(kafka.ssl.keyFile);
+    if (kafka.ssl.caFile) tls.ca = [await readPem("KAFKA_SSL_CA_FILE", kafka.ssl.caFile)];
+    if (kafka.ssl.certFile) tls.cert = await readPem("KAFKA_SSL_CERT_FILE", kafka.ssl.certFile);
+    if (kafka.ssl.keyFile) tls.key = await readPem("KAFKA_SSL_KEY_FILE", kafka.ssl.keyFile);
     ssl = Object.keys(tls).length > 0 ? tls : true;
   }
   return {
