@@ -12,13 +12,8 @@
 import { parseArgs } from "node:util";
 import { startKafkaBroker } from "../src/dev/kafka_broker.ts";
 import { createHelixSource } from "../src/helix.ts";
-import {
-  createKafka,
-  createProducer,
-  ensureTopic,
-  kafkaSender,
-  readLiveState,
-} from "../src/kafka.ts";
+import { createKafka, createProducer, ensureTopic, kafkaSender } from "../src/kafka.ts";
+import { readLiveState } from "../src/kafka_rebuild.ts";
 import { createBatcher, type RecordSink } from "../src/batcher.ts";
 import { planScan, type ScanPlan } from "../src/shards.ts";
 import { runScan } from "../src/scan.ts";

@@ -13,14 +13,8 @@ import { createBatcher, type RecordSink } from "./batcher.ts";
 import { planScan } from "./shards.ts";
 import { runScan, type ScanSummary } from "./scan.ts";
 import type { LiveState } from "./endings.ts";
-import {
-  createKafka,
-  createProducer,
-  DELIVERY,
-  ensureTopic,
-  kafkaSender,
-  readLiveState,
-} from "./kafka.ts";
+import { createKafka, createProducer, DELIVERY, ensureTopic, kafkaSender } from "./kafka.ts";
+import { readLiveState } from "./kafka_rebuild.ts";
 import { type Metrics, recordScan } from "./metrics.ts";
 import { readiness } from "./readiness.ts";
 import { serveOps } from "./http.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseLive } from "./kafka.ts";
+import { parseLive } from "./kafka_rebuild.ts";
 
 Deno.test("the rebuild reads user id and start time from a record's value", () => {
   const value = JSON.stringify({
