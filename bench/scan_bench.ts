@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { startKafkaBroker } from "../src/dev/kafka_broker.ts";
 import { createHelixSource } from "../src/helix.ts";
-import { createKafka, createProducer, ensureTopic, kafkaSender } from "../src/kafka.ts";
+import { createKafka, ensureTopic, kafkaDelivery } from "../src/kafka.ts";
 import { readLiveState } from "../src/kafka_rebuild.ts";
 import { createBatcher, type RecordSink } from "../src/batcher.ts";
 import { planScan, type ScanPlan } from "../src/shards.ts";
@@ -52,8 +52,6 @@ const brokers = external ? external.split(",") : [broker!.bootstrap];
 const kafka = createKafka({ clientId: "datagen-bench", brokers, logLevel: 0 });
 const admin = kafka.admin();
 await admin.connect();
-const producer = createProducer(kafka);
-await producer.connect();
 
 /**
  * The simulator as a process of its own (`src/sim/cli.ts`, as `deno task sim`
@@ -119,7 +117,9 @@ async function measure(name: string, plan: ScanPlan) {
   const topic = `bench-${name}-${crypto.randomUUID().slice(0, 8)}`;
   await ensureTopic(admin, { topic, partitions: 3, replicationFactor: 1 });
   const ids = new Set<string>();
-  const kafkaSink = createBatcher(kafkaSender(producer, topic));
+  const delivery = kafkaDelivery(kafka, topic);
+  await delivery.connect();
+  const kafkaSink = createBatcher(delivery.send);
   const sink: RecordSink = {
     write(records) {
       for (const r of records) ids.add(r.key);
@@ -140,6 +140,7 @@ async function measure(name: string, plan: ScanPlan) {
   const wallMs = performance.now() - started;
   const peakRssMb = stopRss() / 1024 / 1024;
   const rateLimited = await sim.stop();
+  await delivery.close();
   if (summary.result !== "ok") throw new Error(`${name} scan ${summary.result}: ${summary.error}`);
   const bound = scanLowerBound(plan, languageCounts(), {
     latencyMs,
@@ -200,7 +201,6 @@ const report = {
   sameIds,
   distinctIds: sharded.ids.size,
 };
-await producer.disconnect();
 await admin.disconnect();
 console.log(JSON.stringify(report, null, 2));
 await Deno.writeTextFile(values.out!, JSON.stringify(report, null, 2) + "\n");

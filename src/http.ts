@@ -1,5 +1,5 @@
 /**
- * The operations endpoint: `/healthz` (the process is alive), `/readyz`
+ * The operations endpoint: `/healthz` (the process can go on), `/readyz`
  * (ready to serve its purpose) and `/metrics` (Prometheus text format).
  *
  * @module
@@ -8,9 +8,17 @@
 import type { Readiness } from "./readiness.ts";
 import type { Metrics } from "./metrics.ts";
 
+/** Whether the process can go on; `ok: false` makes `/healthz` answer 503. */
+export interface Health {
+  ok: boolean;
+  reason: string;
+}
+
 /** What the endpoint serves. */
 export interface OpsHandlers {
   readiness: () => Readiness;
+  /** Liveness (default: always ok). */
+  health?: () => Health;
   metrics: Metrics;
 }
 
@@ -21,8 +29,13 @@ export async function handleOps(request: Request, handlers: OpsHandlers): Promis
     return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
   }
   switch (pathname) {
-    case "/healthz":
-      return new Response("ok\n", { headers: { "content-type": "text/plain" } });
+    case "/healthz": {
+      const health = handlers.health?.() ?? { ok: true, reason: "ok" };
+      return new Response(`${health.reason}\n`, {
+        status: health.ok ? 200 : 503,
+        headers: { "content-type": "text/plain" },
+      });
+    }
     case "/readyz": {
       const verdict = handlers.readiness();
       return new Response(`${verdict.reason}\n`, {

@@ -7,27 +7,25 @@
 
 import {
   type Admin,
-  type IHeaders,
   Kafka,
   type KafkaConfig,
   logLevel,
   Partitioners,
   type Producer,
-  type ProducerBatch,
 } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import type { StreamRecord } from "./record.ts";
-import { isUnreachable } from "./kafka_errors.ts";
-import { retry } from "./retry.ts";
+import { createDelivery, type Delivery } from "./kafka_delivery.ts";
+import { patchKafkajsIdleLoop } from "./kafkajs_patch.ts";
 
 const log = getLogger(["datagen", "kafka"]);
 
 /**
  * Delivery settings, named in one place and logged once at start-up:
  * idempotent, acknowledged by all in-sync replicas, one request in flight so
- * that retries cannot reorder a partition.
+ * that retries cannot reorder a partition, one partition per request (see
+ * {@link kafkaDelivery}).
  */
 export const DELIVERY = {
   idempotent: true,
@@ -103,17 +101,9 @@ function scrub(properties: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/**
- * Sends of one batch while the broker cannot be reached. kafkajs ends a send
- * as soon as one reconnect fails (its client retries, about ten seconds),
- * whatever {@link DELIVERY}'s retries say, so a broker restart would fail the
- * scan; sending the batch again (same sequence numbers, so the broker drops
- * what it already has) rides out about two minutes of outage.
- */
-export const UNREACHABLE_SENDS = 8;
-
-/** Creates the client (no connection yet). */
+/** Creates the client (no connection yet), with kafkajs's idle timer loop patched out. */
 export function createKafka(config: KafkaConfig): Kafka {
+  patchKafkajsIdleLoop();
   return new Kafka(config);
 }
 
@@ -127,42 +117,31 @@ export function createProducer(kafka: Kafka): Producer {
   });
 }
 
-/** Returns a function that sends one batch of records and resolves once every broker acknowledged it. */
-export function kafkaSender(
-  producer: Producer,
-  topic: string,
-): (batch: StreamRecord[]) => Promise<void> {
-  return async (batch) => {
-    const request: ProducerBatch = {
-      acks: DELIVERY.acks,
-      topicMessages: [{
-        topic,
-        messages: batch.map((r) => ({
-          key: r.key,
-          value: r.value,
-          timestamp: String(r.timestamp),
-          headers: r.headers as IHeaders,
-        })),
-      }],
-    };
-    await retry(() => producer.sendBatch(request), {
-      attempts: UNREACHABLE_SENDS,
-      baseMs: 1000,
-      capMs: 15_000,
-      retryable: isUnreachable,
-      onRetry: (error, attempt, waitMs) =>
-        log.warn(
-          "Kafka unreachable while producing ({error}); sending {records} records again in {waitMs} ms (attempt {attempt} of {attempts})",
-          {
-            error: (error as Error).message,
-            records: batch.length,
-            waitMs,
-            attempt: attempt + 1,
-            attempts: UNREACHABLE_SENDS,
-          },
-        ),
-    });
-  };
+/**
+ * The loss-free delivery of batches to `topic` (see {@link createDelivery}):
+ * one request per partition, and a new producer session whenever kafkajs
+ * gives up, with exactly the unacknowledged records sent again.
+ */
+export function kafkaDelivery(kafka: Kafka, topic: string): Delivery {
+  return createDelivery({
+    topic,
+    newProducer: () => createProducer(kafka),
+    partitions: () => topicPartitionCount(kafka, topic),
+  });
+}
+
+/** The topic's partition count, from a metadata request. */
+export async function topicPartitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    const count = metadata.topics[0]?.partitions.length ?? 0;
+    if (count === 0) throw new Error(`topic ${topic} has no partitions in the metadata`);
+    return count;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
 }
 
 /** What {@link ensureTopic} found or did. */

@@ -39,6 +39,32 @@ export function isUnreachable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Kafka error types after which the producer cannot go on as it is: its
+ * idempotence state is broken, it was fenced, or it is not allowed to write.
+ */
+export const FATAL_PRODUCER_ERRORS: readonly string[] = [
+  "OUT_OF_ORDER_SEQUENCE_NUMBER",
+  "UNKNOWN_PRODUCER_ID",
+  "INVALID_PRODUCER_EPOCH",
+  "PRODUCER_FENCED",
+  "INVALID_PRODUCER_ID_MAPPING",
+  "TOPIC_AUTHORIZATION_FAILED",
+  "CLUSTER_AUTHORIZATION_FAILED",
+  "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+];
+
+/** The fatal producer error type in an error's cause chain, or null. */
+export function fatalProducerError(error: unknown): string | null {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const e = current as { type?: string; cause?: unknown; originalError?: unknown };
+    if (e.type !== undefined && FATAL_PRODUCER_ERRORS.includes(e.type)) return e.type;
+    current = e.cause ?? e.originalError;
+  }
+  return null;
+}
+
 /** Explains a Kafka error in one line, without secrets. */
 export function describeKafkaError(error: unknown, config: Config): string {
   const messages = chain(error);

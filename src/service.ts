@@ -6,14 +6,15 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { Kafka, KafkaConfig, Producer } from "kafkajs";
+import type { Kafka, KafkaConfig } from "kafkajs";
 import type { Config } from "./config.ts";
 import type { StreamSource } from "./helix.ts";
 import { createBatcher, type RecordSink } from "./batcher.ts";
 import { planScan } from "./shards.ts";
 import { runScan, type ScanSummary } from "./scan.ts";
 import type { LiveState } from "./endings.ts";
-import { createKafka, createProducer, DELIVERY, ensureTopic, kafkaSender } from "./kafka.ts";
+import { createKafka, DELIVERY, ensureTopic, kafkaDelivery } from "./kafka.ts";
+import { type Delivery, NEW_SESSIONS } from "./kafka_delivery.ts";
 import { readLiveState } from "./kafka_rebuild.ts";
 import { type Metrics, recordScan } from "./metrics.ts";
 import { readiness } from "./readiness.ts";
@@ -85,13 +86,13 @@ export async function dryRun(context: ServiceContext): Promise<number> {
 /** A connected producer and what the topic held at start-up. */
 interface KafkaSession {
   kafka: Kafka;
-  producer: Producer;
+  delivery: Delivery;
   state: LiveState;
 }
 
 async function openKafka(config: Config, kafkaConfig: KafkaConfig): Promise<KafkaSession> {
   const kafka = createKafka(kafkaConfig);
-  const producer = createProducer(kafka);
+  const delivery = kafkaDelivery(kafka, config.kafka.topic);
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -114,15 +115,18 @@ async function openKafka(config: Config, kafkaConfig: KafkaConfig): Promise<Kafk
   } finally {
     await admin.disconnect();
   }
-  await producer.connect();
+  await delivery.connect();
   const started = performance.now();
-  const state = await readLiveState(kafka, config.kafka.topic);
+  const state = await readLiveState(kafka, config.kafka.topic).catch(async (error) => {
+    await delivery.close();
+    throw error;
+  });
   log.info("Rebuilt the live set from {topic}: {streams} streams in {ms} ms", {
     topic: config.kafka.topic,
     streams: state.size,
     ms: Math.round(performance.now() - started),
   });
-  return { kafka, producer, state };
+  return { kafka, delivery, state };
 }
 
 function logDelivery(config: Config) {
@@ -150,13 +154,13 @@ export async function runOnce(context: ServiceContext, kafkaConfig: KafkaConfig)
     return 1;
   }
   try {
-    const sink = createBatcher(kafkaSender(session.producer, context.config.kafka.topic));
+    const sink = createBatcher(session.delivery.send);
     const { summary } = await runOneScan(context, { sink, previous: session.state });
     recordScan(context.metrics, summary, Date.now());
     logScan(summary);
     return summary.result === "ok" ? 0 : 1;
   } finally {
-    await session.producer.disconnect();
+    await session.delivery.close();
   }
 }
 
@@ -183,9 +187,13 @@ export async function runService(
 
   const status = { brokerReachable: false, lastSuccessAt: null as number | null };
   const ready = () => readiness({ ...status, schedule: config.schedule, now: Date.now() });
+  // Set when the producer cannot go on: /healthz fails and the process exits non-zero,
+  // so that its supervisor (systemd, Compose, Kubernetes) restarts it.
+  let fatal: string | null = null;
+  const health = () => fatal === null ? { ok: true, reason: "ok" } : { ok: false, reason: fatal };
   const server = config.http.port === 0 ? null : serveOps(
     { host: config.http.host, port: config.http.port, signal: shutdown.signal },
-    { readiness: ready, metrics },
+    { readiness: ready, health, metrics },
   );
   logDelivery(config);
 
@@ -220,10 +228,9 @@ export async function runService(
     status.brokerReachable = true;
     metrics.kafkaUp.set(1);
     const scanAbort = new AbortController();
-    const sender = kafkaSender(current.producer, config.kafka.topic);
     const scan = async () => {
       const { summary, state } = await runOneScan(context, {
-        sink: createBatcher(sender),
+        sink: createBatcher(current.delivery.send),
         previous: current.state,
         signal: scanAbort.signal,
       });
@@ -237,6 +244,23 @@ export async function runService(
         metrics.kafkaUp.set(0);
       }
       logScan(summary);
+      const broken = current.delivery.fatal;
+      if (broken !== null && fatal === null) {
+        fatal = `the Kafka producer cannot go on: ${broken.kind} (${broken.message})`;
+        metrics.kafkaUp.set(0);
+        log.error(
+          "Stopping with exit code 1: the Kafka producer failed with {kind} through {sessions} new sessions ({message}); {hint}",
+          {
+            kind: broken.kind,
+            message: broken.message,
+            sessions: NEW_SESSIONS,
+            hint: broken.kind.endsWith("AUTHORIZATION_FAILED")
+              ? `grant the service's user Write and Describe on topic ${config.kafka.topic}`
+              : "a restart starts afresh",
+          },
+        );
+        shutdown.abort();
+      }
     };
     const tick = () => {
       if (shutdown.signal.aborted) return;
@@ -269,13 +293,13 @@ export async function runService(
       await Promise.race([stillRunning, sleep(SHUTDOWN_GRACE_MS + 10_000)]);
       clearTimeout(grace);
     }
-    await current.producer.disconnect().catch(() => {});
+    await current.delivery.close();
   }
   await server?.shutdown();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   log.info("Stopped");
-  return 0;
+  return fatal === null ? 0 : 1;
 }
 
 /** A broker probe for readiness that fails fast (no retries) and never overlaps itself. */
