@@ -6,9 +6,21 @@
  */
 
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { createTopic, readTopic, uniqueTopic, useTestCluster } from "./support/kafka.ts";
 import { pathExists, processesMentioning, processExists } from "./support/processes.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/** Polls `check` until it holds; fails with `what` after a generous minute. */
+async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`still not true after a minute: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** Sends one record per key with an idempotent kafkajs producer and acks from all in-sync replicas. */
 async function produceKeys(brokers: string[], topic: string, keys: string[]): Promise<void> {
@@ -94,4 +106,42 @@ Deno.test("a partition leader's SIGKILL moves leadership to another node, and ev
     `cluster of 3 ready in ${Math.round(startMs)} ms; partition 0 led by node ${newLeader} ` +
       `${Math.round(failoverMs)} ms after node ${leader} was killed`,
   );
+});
+
+Deno.test("when the process that started a cluster dies, every node's JVM and the cluster's folder go too", async () => {
+  const script = `
+    import { startKafkaCluster } from "${new URL("../src/dev/kafka_cluster.ts", import.meta.url)}";
+    const cluster = await startKafkaCluster();
+    const pids = [1, 2, 3].map((id) => cluster.node(id).pid);
+    console.log(JSON.stringify({ pids, dir: cluster.dir }));
+    setInterval(() => {}, 1000);
+  `;
+  const parent = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", `${ROOT}deno.json`, script],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    line += value;
+  }
+  const { pids, dir } = JSON.parse(line) as { pids: number[]; dir: string };
+  assert.equal(pids.length, 3);
+  for (const pid of pids) assert.equal(await processExists(pid), true);
+  // The three JVMs and the one watchdog that would clean up after them.
+  assert.equal((await processesMentioning(dir)).length, 4);
+
+  parent.kill("SIGKILL");
+  await parent.status;
+  await reader.cancel();
+
+  for (const pid of pids) {
+    await eventually(`JVM ${pid} is gone`, async () => !(await processExists(pid)));
+  }
+  await eventually(`${dir} is removed`, async () => !(await pathExists(dir)));
+  assert.deepEqual(await processesMentioning(dir), []);
 });

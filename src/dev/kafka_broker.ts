@@ -66,6 +66,8 @@ export interface KafkaBrokerOptions {
   ssl?: boolean;
   /** How long to wait for the broker to answer metadata requests (default 60 s). */
   readyTimeoutMs?: number;
+  /** Gives up the start (stopping the JVM) once aborted, e.g. when another node of a cluster failed. */
+  signal?: AbortSignal;
   /** Makes the broker one node of a cluster; `startKafkaCluster` in `kafka_cluster.ts` sets it. */
   member?: ClusterMember;
 }
@@ -308,8 +310,10 @@ class LocalBroker implements KafkaBroker {
     const deadline = Date.now() + timeoutMs;
     let exit: Deno.CommandStatus | undefined;
     child.status.then((status) => exit = status);
+    const signal = this.#options.signal;
     for (;;) {
       if (exit) throw await this.#startFailure(exit, logStart);
+      signal?.throwIfAborted();
       if (await answersMetadata(`${HOST}:${settings.port}`)) return;
       if (exit) throw await this.#startFailure(exit, logStart);
       if (Date.now() > deadline) {
@@ -348,7 +352,7 @@ class LocalBroker implements KafkaBroker {
     let port = this.#options.port;
     if (port === undefined) port = freePort();
     else if (!portIsFree(port)) {
-      throw new Error(
+      throw new PortTakenError(
         `Port ${port} on ${HOST} is in use; stop what holds it or choose another port`,
       );
     }
@@ -392,7 +396,7 @@ class LocalBroker implements KafkaBroker {
 }
 
 /** The start of a broker failed because one of its ports was taken. */
-class PortTakenError extends Error {
+export class PortTakenError extends Error {
   override name = "PortTakenError";
 }
 

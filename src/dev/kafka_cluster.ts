@@ -25,7 +25,9 @@ import { newClusterId } from "../../tools/kafka/broker_config.ts";
 import { ensureKafkaJars } from "../../tools/kafka/jars.ts";
 import { freePort } from "../../tools/kafka/jvm.ts";
 import { startWatchdog, type Watchdog, watchdogSlot } from "../../tools/kafka/watchdog.ts";
-import { type KafkaBroker, startKafkaBroker } from "./kafka_broker.ts";
+import { type KafkaBroker, PortTakenError, startKafkaBroker } from "./kafka_broker.ts";
+
+const MAX_PORT_TRIES = 3;
 
 /** Options of {@linkcode startKafkaCluster}. */
 export interface KafkaClusterOptions {
@@ -96,36 +98,61 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
   if (!Number.isSafeInteger(count) || count < 1) {
     throw new RangeError(`A Kafka cluster of ${count} nodes is not possible; use 1 or more`);
   }
+  // Resolve the jars once here, not once per node side by side.
+  await ensureKafkaJars();
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await startNodes(count, options);
+    } catch (error) {
+      // A free port can be taken by another process between choosing and binding it.
+      if (!(error instanceof PortTakenError) || attempt >= MAX_PORT_TRIES) throw error;
+    }
+  }
+}
+
+/** One try at starting the cluster, on ports chosen for it; a failed try leaves nothing behind. */
+async function startNodes(count: number, options: KafkaClusterOptions): Promise<KafkaCluster> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
   const deadline = Date.now() + readyTimeoutMs;
-  // Resolve the jars once here, not three times side by side.
-  await ensureKafkaJars();
   const dir = await Deno.makeTempDir({ prefix: "kafka-cluster-" });
   const watchdog = startWatchdog(dir);
+  // Every node names every controller, so all ports are chosen before any node starts.
   const ports = distinctFreePorts(count * 2);
   const clientPorts = ports.slice(0, count);
   const controllerPorts = ports.slice(count);
   const clusterId = newClusterId();
+  // A node that fails makes the others give up at once, not after their timeout
+  // waiting for a quorum that may never form.
+  const giveUp = new AbortController();
+  let firstFailure: unknown;
 
-  const started = await Promise.allSettled(clientPorts.map((port, i) =>
-    startKafkaBroker({
-      dataDir: `${dir}/node-${i + 1}`,
-      port,
-      heapMb: options.heapMb ?? 384,
-      readyTimeoutMs,
-      member: {
-        nodeId: i + 1,
-        controllerPorts,
-        clusterId,
-        watchdog: watchdogSlot(watchdog, i + 1),
-      },
-    })
-  ));
+  const started = await Promise.allSettled(clientPorts.map(async (port, i) => {
+    try {
+      return await startKafkaBroker({
+        dataDir: `${dir}/node-${i + 1}`,
+        port,
+        heapMb: options.heapMb ?? 384,
+        readyTimeoutMs,
+        signal: giveUp.signal,
+        member: {
+          nodeId: i + 1,
+          controllerPorts,
+          clusterId,
+          watchdog: watchdogSlot(watchdog, i + 1),
+        },
+      });
+    } catch (error) {
+      if (!giveUp.signal.aborted) {
+        firstFailure = error;
+        giveUp.abort();
+      }
+      throw error;
+    }
+  }));
   const brokers = started.flatMap((result) => result.status === "fulfilled" ? [result.value] : []);
   const cluster = new LocalCluster(dir, clusterId, brokers, watchdog);
   try {
-    const failed = started.find((result) => result.status === "rejected");
-    if (failed) throw failed.reason;
+    if (giveUp.signal.aborted) throw firstFailure;
     await cluster.waitUntilAllSeeAll(deadline, readyTimeoutMs);
   } catch (error) {
     await cluster.close();
