@@ -97,14 +97,18 @@ Deno.test("a partition leader's SIGKILL moves leadership to another node, and ev
   assert.deepEqual(new Set(records.map((r) => r.partition)), new Set([0, 1, 2]));
 
   const restartedPid = cluster.node(leader).pid!;
+  const closingAt = performance.now();
   await cluster.close();
+  const closeMs = performance.now() - closingAt;
 
   for (const pid of [...pids, restartedPid]) assert.equal(await processExists(pid), false);
   assert.deepEqual(await processesMentioning(cluster.dir), []);
   assert.equal(await pathExists(cluster.dir), false);
   console.log(
     `cluster of 3 ready in ${Math.round(startMs)} ms; partition 0 led by node ${newLeader} ` +
-      `${Math.round(failoverMs)} ms after node ${leader} was killed`,
+      `${Math.round(failoverMs)} ms after node ${leader} was killed; closed in ${
+        Math.round(closeMs)
+      } ms`,
   );
 });
 
