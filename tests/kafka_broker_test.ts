@@ -10,6 +10,7 @@ import {
   useTestBroker,
   withTestBroker,
 } from "./support/kafka.ts";
+import { pathExists, processesMentioning, processExists } from "./support/processes.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -26,40 +27,6 @@ async function produce(
     await producer.send({ topic, acks: -1, messages });
   } finally {
     await producer.disconnect();
-  }
-}
-
-/** Whether a process with this pid exists (Linux). */
-async function processExists(pid: number): Promise<boolean> {
-  try {
-    await Deno.stat(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Pids of processes whose command line mentions `text` (Linux), e.g. a broker's folder. */
-async function processesMentioning(text: string): Promise<number[]> {
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
-      if (cmdline.includes(text)) pids.push(Number(entry.name));
-    } catch {
-      // It exited while we looked.
-    }
-  }
-  return pids;
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -38,7 +38,7 @@ import {
 import { makeBrokerTls } from "../../tools/kafka/tls.ts";
 import { startWatchdog, type Watchdog } from "../../tools/kafka/watchdog.ts";
 
-export type { KafkaUser };
+export type { KafkaUser, Watchdog };
 
 /** Options of {@linkcode startKafkaBroker}. */
 export interface KafkaBrokerOptions {
@@ -66,6 +66,22 @@ export interface KafkaBrokerOptions {
   ssl?: boolean;
   /** How long to wait for the broker to answer metadata requests (default 60 s). */
   readyTimeoutMs?: number;
+  /** Gives up the start (stopping the JVM) once aborted, e.g. when another node of a cluster failed. */
+  signal?: AbortSignal;
+  /** Makes the broker one node of a cluster; `startKafkaCluster` in `kafka_cluster.ts` sets it. */
+  member?: ClusterMember;
+}
+
+/** How a broker takes part in a cluster of brokers that are controllers too. */
+export interface ClusterMember {
+  /** This node's id, 1 to the number of nodes. */
+  nodeId: number;
+  /** Controller port of every node, node 1's first; all fixed before any node starts. */
+  controllerPorts: readonly number[];
+  /** The id all nodes' storage is formatted with. */
+  clusterId: string;
+  /** The cluster's watchdog, which also removes the cluster's folder; the broker starts none. */
+  watchdog: Watchdog;
 }
 
 /** A running (or stopped) local Kafka broker. */
@@ -167,7 +183,8 @@ class LocalBroker implements KafkaBroker {
 
   /** First start: watchdog, certificates, free ports, storage format, JVM. */
   async prepareAndStart(): Promise<void> {
-    this.#watchdog = startWatchdog(this.#temporary ? this.dir : undefined);
+    this.#watchdog = this.#options.member?.watchdog ??
+      startWatchdog(this.#temporary ? this.dir : undefined);
     let tls: { keystoreFile: string; password: string } | undefined;
     if (this.#options.ssl) {
       const made = await makeBrokerTls(`${this.dir}/tls`);
@@ -293,8 +310,10 @@ class LocalBroker implements KafkaBroker {
     const deadline = Date.now() + timeoutMs;
     let exit: Deno.CommandStatus | undefined;
     child.status.then((status) => exit = status);
+    const signal = this.#options.signal;
     for (;;) {
       if (exit) throw await this.#startFailure(exit, logStart);
+      signal?.throwIfAborted();
       if (await answersMetadata(`${HOST}:${settings.port}`)) return;
       if (exit) throw await this.#startFailure(exit, logStart);
       if (Date.now() > deadline) {
@@ -333,14 +352,16 @@ class LocalBroker implements KafkaBroker {
     let port = this.#options.port;
     if (port === undefined) port = freePort();
     else if (!portIsFree(port)) {
-      throw new Error(
+      throw new PortTakenError(
         `Port ${port} on ${HOST} is in use; stop what holds it or choose another port`,
       );
     }
+    const member = this.#options.member;
     return {
       port,
-      controllerPort: freePort(),
+      controllerPort: member ? member.controllerPorts[member.nodeId - 1] : freePort(),
       logDir: `${this.dir}/data`,
+      cluster: member && { nodeId: member.nodeId, controllerPorts: member.controllerPorts },
       autoCreateTopics: this.#options.autoCreateTopics,
       sasl: this.#options.sasl && { port: freePort(), users: this.#options.sasl.users },
       ssl: tls && { port: freePort(), ...tls },
@@ -355,6 +376,7 @@ class LocalBroker implements KafkaBroker {
       await formatStorage(this.dir, this.#libs, {
         propertiesFile: this.#propertiesFile(),
         scramUsers: this.#options.sasl?.users,
+        clusterId: this.#options.member?.clusterId,
       });
     }
   }
@@ -374,7 +396,7 @@ class LocalBroker implements KafkaBroker {
 }
 
 /** The start of a broker failed because one of its ports was taken. */
-class PortTakenError extends Error {
+export class PortTakenError extends Error {
   override name = "PortTakenError";
 }
 

@@ -21,6 +21,11 @@ import {
   type KafkaBrokerOptions,
   startKafkaBroker,
 } from "../../src/dev/kafka_broker.ts";
+import {
+  type KafkaCluster,
+  type KafkaClusterOptions,
+  startKafkaCluster,
+} from "../../src/dev/kafka_cluster.ts";
 
 /** A broker for one test; closing it stops a broker the test started and leaves others alone. */
 export interface TestBroker extends AsyncDisposable {
@@ -72,6 +77,15 @@ export async function useTestBroker(options: TestBrokerOptions = {}): Promise<Te
   };
 }
 
+/**
+ * Gives a test a local cluster of its own (three nodes unless told otherwise),
+ * for tests that kill nodes or need replicas; never the brokers in
+ * `KAFKA_BROKERS`. Use with `await using` so it is closed even when the test fails.
+ */
+export function useTestCluster(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
+  return startKafkaCluster(options);
+}
+
 /** Runs `fn` with a test broker ({@linkcode useTestBroker}) and closes it afterwards, pass or fail. */
 export async function withTestBroker<T>(
   fn: (broker: TestBroker) => Promise<T>,
@@ -107,7 +121,8 @@ export interface ReadTopicOptions {
 
 /**
  * Reads every record of `topic` from the beginning to the current end with
- * `kcat`, sorted by partition and offset.
+ * `kcat`, sorted by partition and offset. `brokers` may list several servers,
+ * as a list or comma-separated.
  */
 export async function readTopic(
   brokers: string | string[],
@@ -169,6 +184,8 @@ export function parseKcatRecord(line: string): TopicRecord {
 export interface CreateTopicOptions {
   /** Number of partitions (default 1). */
   partitions?: number;
+  /** Copies of each partition (default 1; -1 takes the brokers' `default.replication.factor`). */
+  replicationFactor?: number;
   /** Topic settings such as `cleanup.policy`. */
   config?: Record<string, string>;
 }
@@ -185,7 +202,7 @@ export async function createTopic(
       topics: [{
         topic,
         numPartitions: options.partitions ?? 1,
-        replicationFactor: 1,
+        replicationFactor: options.replicationFactor ?? 1,
         configEntries: Object.entries(options.config ?? {}).map(([name, value]) => ({
           name,
           value,

@@ -1,7 +1,8 @@
 /**
- * The settings file and format-time arguments of a single-node Kafka broker
- * (KRaft, broker and controller in one process), as plain text built from
- * plain data, so the shape of the broker can be checked without starting it.
+ * The settings file and format-time arguments of a local Kafka broker (KRaft,
+ * broker and controller in one process, alone or as one node of a small
+ * cluster), as plain text built from plain data, so the shape of the broker
+ * can be checked without starting it.
  *
  * @module
  */
@@ -28,6 +29,16 @@ export interface BrokerSettings {
   sasl?: { port: number; users: KafkaUser[] };
   /** Adds an SSL listener serving the key and certificate in a PKCS12 keystore. */
   ssl?: { port: number; keystoreFile: string; password: string };
+  /** Makes the broker one node of a cluster (default: a cluster of one, node 1). */
+  cluster?: ClusterSettings;
+}
+
+/** The place of one node in a cluster whose nodes are all brokers and controllers. */
+export interface ClusterSettings {
+  /** This node's id, 1 to the number of nodes. */
+  nodeId: number;
+  /** Controller port of every node, node 1's first; this node's entry is its `controllerPort`. */
+  controllerPorts: readonly number[];
 }
 
 /** SASL mechanisms the SASL listener accepts, in the order Kafka is told. */
@@ -61,14 +72,25 @@ function propertyValue(value: string): string {
 
 /** The broker's `server.properties` text for the given settings. */
 export function brokerProperties(settings: BrokerSettings): string {
+  const nodeId = settings.cluster?.nodeId ?? 1;
+  const controllerPorts = settings.cluster?.controllerPorts ?? [settings.controllerPort];
+  if (controllerPorts[nodeId - 1] !== settings.controllerPort) {
+    throw new RangeError(
+      `Node ${nodeId}'s controller port ${settings.controllerPort} is not entry ${nodeId} of the cluster's controller ports; list the ports by node id`,
+    );
+  }
+  const voters = controllerPorts.map((port, i) => `${i + 1}@${HOST}:${port}`).join(",");
+  const replicas = controllerPorts.length;
+  // With three or more copies, writes with acks=all go on while one node is down.
+  const minIsr = replicas >= 3 ? 2 : 1;
   const listeners = [`PLAINTEXT://${HOST}:${settings.port}`];
   if (settings.sasl) listeners.push(`SASL_PLAINTEXT://${HOST}:${settings.sasl.port}`);
   if (settings.ssl) listeners.push(`SSL://${HOST}:${settings.ssl.port}`);
 
   const props: [string, string][] = [
     ["process.roles", "broker,controller"],
-    ["node.id", "1"],
-    ["controller.quorum.voters", `1@${HOST}:${settings.controllerPort}`],
+    ["node.id", String(nodeId)],
+    ["controller.quorum.voters", voters],
     ["listeners", [...listeners, `CONTROLLER://${HOST}:${settings.controllerPort}`].join(",")],
     ["advertised.listeners", listeners.join(",")],
     ["controller.listener.names", "CONTROLLER"],
@@ -78,18 +100,25 @@ export function brokerProperties(settings: BrokerSettings): string {
     ],
     ["inter.broker.listener.name", "PLAINTEXT"],
     ["log.dirs", settings.logDir],
-    // One node: every internal topic must fit on it.
-    ["offsets.topic.replication.factor", "1"],
+    // Every topic, internal ones too, keeps a copy on each node (one node: one copy).
+    ["default.replication.factor", String(replicas)],
+    ["min.insync.replicas", String(minIsr)],
+    ["offsets.topic.replication.factor", String(replicas)],
     ["offsets.topic.num.partitions", "1"],
-    ["transaction.state.log.replication.factor", "1"],
-    ["transaction.state.log.min.isr", "1"],
+    ["transaction.state.log.replication.factor", String(replicas)],
+    ["transaction.state.log.min.isr", String(minIsr)],
     ["transaction.state.log.num.partitions", "1"],
-    ["share.coordinator.state.topic.replication.factor", "1"],
-    ["share.coordinator.state.topic.min.isr", "1"],
+    ["share.coordinator.state.topic.replication.factor", String(replicas)],
+    ["share.coordinator.state.topic.min.isr", String(minIsr)],
+    // Never elect a replica that may lack acknowledged records (Kafka's default, said aloud).
+    ["unclean.leader.election.enable", "false"],
     // Consumers in tests should get their partitions at once, not after 3 s.
     ["group.initial.rebalance.delay.ms", "0"],
-    // A broker restarted after a kill registers again only once the controller
-    // has given up on the killed one: keep that wait short (default 9 s).
+    // How soon the controller notices a killed node: broker.session.timeout.ms
+    // (default 9 s) without a heartbeat fences it, which moves the leadership of
+    // its partitions to another in-sync replica and lets a restarted node
+    // register again. broker.heartbeat.interval.ms (default 2 s) must stay well
+    // below it.
     ["broker.session.timeout.ms", "3000"],
     ["broker.heartbeat.interval.ms", "500"],
     // A small machine: fewer threads start faster and use less memory.

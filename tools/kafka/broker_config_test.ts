@@ -63,3 +63,54 @@ Deno.test("cluster ids are 22 URL-safe base64 characters not starting with a das
     assert.match(newClusterId(), /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   }
 });
+
+Deno.test("a node of three votes with all three controllers and keeps three copies of every topic", () => {
+  const lines = brokerProperties({
+    port: 19102,
+    controllerPort: 19112,
+    logDir: "/data/node-2",
+    cluster: { nodeId: 2, controllerPorts: [19111, 19112, 19113] },
+  }).split("\n");
+
+  assert.ok(lines.includes("node.id=2"));
+  assert.ok(lines.includes(
+    "controller.quorum.voters=1@127.0.0.1:19111,2@127.0.0.1:19112,3@127.0.0.1:19113",
+  ));
+  assert.ok(lines.includes("listeners=PLAINTEXT://127.0.0.1:19102,CONTROLLER://127.0.0.1:19112"));
+  for (
+    const setting of [
+      "default.replication.factor=3",
+      "min.insync.replicas=2",
+      "offsets.topic.replication.factor=3",
+      "transaction.state.log.replication.factor=3",
+      "transaction.state.log.min.isr=2",
+      "unclean.leader.election.enable=false",
+      "broker.session.timeout.ms=3000",
+    ]
+  ) {
+    assert.ok(lines.includes(setting), setting);
+  }
+});
+
+Deno.test("a single broker is node 1, its own only voter, with one copy of every topic", () => {
+  const lines = brokerProperties(PLAIN).split("\n");
+
+  assert.ok(lines.includes("node.id=1"));
+  assert.ok(lines.includes("default.replication.factor=1"));
+  assert.ok(lines.includes("min.insync.replicas=1"));
+  assert.ok(lines.includes("transaction.state.log.min.isr=1"));
+});
+
+Deno.test("a node whose controller port is not its own entry among the voters is refused", () => {
+  assert.throws(
+    () =>
+      brokerProperties({
+        ...PLAIN,
+        cluster: { nodeId: 3, controllerPorts: [19093, 19094, 19095] },
+      }),
+    {
+      message:
+        "Node 3's controller port 19093 is not entry 3 of the cluster's controller ports; list the ports by node id",
+    },
+  );
+});

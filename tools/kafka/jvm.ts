@@ -83,9 +83,11 @@ export interface FormatOptions {
   propertiesFile: string;
   /** Users stored for SCRAM login. */
   scramUsers?: readonly KafkaUser[];
+  /** The cluster id, the same for every node of a cluster (default: a fresh one). */
+  clusterId?: string;
 }
 
-/** Formats a new broker's storage with `kafka.tools.StorageTool format` and a fresh cluster id. */
+/** Formats a new broker's storage with `kafka.tools.StorageTool format`. */
 export async function formatStorage(
   dir: string,
   libs: string,
@@ -98,7 +100,7 @@ export async function formatStorage(
     "kafka.tools.StorageTool",
     "format",
     "--cluster-id",
-    newClusterId(),
+    options.clusterId ?? newClusterId(),
     "--config",
     options.propertiesFile,
     ...scramFormatArgs(options.scramUsers ?? []),

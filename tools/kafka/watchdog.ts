@@ -1,9 +1,11 @@
 /**
  * A small shell process that cleans up after a Deno process that died
  * without closing its broker (a crashed or killed test run): it kills the
- * broker's JVM and removes its temporary folder.
+ * broker's JVM (or the JVMs of a cluster's nodes) and removes their
+ * temporary folder.
  *
- * It learns the JVM's pid on stdin. Its stdin reaches its end either when
+ * It learns the JVMs' pids on stdin, one line `SLOT PID` per JVM (`SLOT`
+ * alone: that JVM exited), so a restarted node replaces its own old pid. Its stdin reaches its end either when
  * told `exit` (a clean close: nothing to do) or when the Deno process dies
  * and the kernel closes the pipe (clean up). Ctrl-C reaches the whole
  * process group, so the watchdog ignores SIGINT to outlive its parent.
@@ -13,27 +15,33 @@
 
 const SCRIPT = `
 trap '' INT HUP
-pid=
-while IFS= read -r line; do
-  case "$line" in
+slots=
+while read -r slot pid; do
+  case "$slot" in
     exit) exit 0 ;;
-    *) pid=$line ;;
+  esac
+  eval "pid_$slot=\\$pid"
+  case " $slots " in
+    *" $slot "*) ;;
+    *) slots="$slots $slot" ;;
   esac
 done
-if [ -n "$pid" ]; then
-  kill -9 "$pid" 2>/dev/null
-  i=0
+pids=
+for slot in $slots; do eval "pids=\\"\\$pids \\$pid_$slot\\""; done
+for pid in $pids; do kill -9 "$pid" 2>/dev/null; done
+i=0
+for pid in $pids; do
   while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-fi
+done
 if [ -n "$1" ]; then rm -rf "$1"; fi
 `;
 
 /** Handle on a running watchdog. */
 export interface Watchdog {
-  /** The JVM to kill should this process die; replaces the previous one. */
-  watch(pid: number): Promise<void>;
-  /** Nothing to kill any more (the JVM exited). */
-  unwatch(): Promise<void>;
+  /** The JVM to kill should this process die; replaces the previous one in the same slot (default 0). */
+  watch(pid: number, slot?: number): Promise<void>;
+  /** Nothing to kill any more in this slot (default 0): the JVM exited. */
+  unwatch(slot?: number): Promise<void>;
   /** Ends the watchdog without it doing anything, and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -59,11 +67,11 @@ export function startWatchdog(removeDir?: string): Watchdog {
   }
 
   return {
-    watch(pid) {
-      return send(String(pid));
+    watch(pid, slot = 0) {
+      return send(`${checkSlot(slot)} ${pid}`);
     },
-    unwatch() {
-      return send("");
+    unwatch(slot = 0) {
+      return send(String(checkSlot(slot)));
     },
     async stop() {
       if (stopped) return;
@@ -78,4 +86,29 @@ export function startWatchdog(removeDir?: string): Watchdog {
       await child.status;
     },
   };
+}
+
+/**
+ * One slot of a shared watchdog, for one JVM of several: watching and
+ * unwatching go to that slot, and stopping it leaves the shared watchdog running.
+ */
+export function watchdogSlot(watchdog: Watchdog, slot: number): Watchdog {
+  checkSlot(slot);
+  return {
+    watch(pid) {
+      return watchdog.watch(pid, slot);
+    },
+    unwatch() {
+      return watchdog.unwatch(slot);
+    },
+    async stop() {},
+  };
+}
+
+/** Slots become shell variable names, so only small whole numbers are allowed. */
+function checkSlot(slot: number): number {
+  if (!Number.isSafeInteger(slot) || slot < 0) {
+    throw new RangeError(`Watchdog slot ${slot} is not allowed; use a whole number from 0`);
+  }
+  return slot;
 }
