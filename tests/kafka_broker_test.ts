@@ -180,6 +180,20 @@ Deno.test("when the process that started a broker dies, its JVM and folder go to
   assert.deepEqual(await processesMentioning(dir), []);
 });
 
+Deno.test("an aborted start rejects with the abort and leaves no JVM behind", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "kafka-broker-test-" });
+  try {
+    await assert.rejects(startKafkaBroker({ dataDir, signal: AbortSignal.abort() }), {
+      name: "AbortError",
+    });
+
+    assert.equal(await pathExists(`${dataDir}/data/meta.properties`), true);
+    assert.deepEqual(await processesMentioning(dataDir), []);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("a fixed port that is taken fails the start with a one-line reason", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;

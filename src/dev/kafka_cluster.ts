@@ -79,7 +79,7 @@ export interface KafkaCluster extends AsyncDisposable {
   readonly dir: string;
   /** The node with this id (1 to the number of nodes). */
   node(id: number): KafkaClusterNode;
-  /** Id of the node that leads `partition` of `topic` now, as the cluster's metadata says. */
+  /** Id of the node that leads `partition` of `topic` now, as the cluster's metadata says (-1: none). */
   leaderOf(topic: string, partition: number): Promise<number>;
   /** Resolves once every partition of `topic` has at least `replicas` in-sync replicas. */
   waitForIsr(topic: string, replicas: number, options?: WaitForIsrOptions): Promise<void>;
