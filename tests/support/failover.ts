@@ -1,0 +1,124 @@
+/**
+ * The failover scenario: a `--once` scan of the simulator into a topic of a
+ * three-node cluster (replication 3, `min.insync.replicas=2`), with the
+ * leader of partition 0 SIGKILLed at a chosen moment of the scan. Shared by
+ * the failover test and `deno task bench:failover`.
+ *
+ * @module
+ */
+
+import type { KafkaCluster } from "../../src/dev/kafka_cluster.ts";
+import { createTopic, readTopic, uniqueTopic } from "./kafka.ts";
+import { runService, startService } from "./service.ts";
+
+/** One run of the scenario. */
+export interface FailoverRun {
+  /** Milliseconds into the scan (after the start-up rebuild) that the leader was killed. */
+  killAfterMs: number;
+  /** The node that was killed (-1: the scan ended before the kill). */
+  killed: number;
+  /** Exit code of the scan. */
+  code: number;
+  /** The scan's summary line, or its failure line. */
+  outcome: string;
+  /** Distinct keys in the topic after the scan (and the repair scan, when the first failed). */
+  keys: number;
+  /** Keys with more than one record from the first scan. */
+  duplicateKeys: number;
+  /** Whether a second scan ran because the first one failed. */
+  repaired: boolean;
+  /** Producer sessions replaced during the scan (from its warnings). */
+  newSessions: number;
+}
+
+/** Settings of {@link runFailover}. */
+export interface FailoverOptions {
+  streams: number;
+  latencyMs: number;
+  killAfterMs: number;
+}
+
+function environment(cluster: KafkaCluster, topic: string, options: FailoverOptions) {
+  return {
+    SOURCE: "simulated",
+    SIM_STREAMS: String(options.streams),
+    SIM_LATENCY_MS: String(options.latencyMs),
+    SIM_CHURN: "0",
+    KAFKA_BROKERS: cluster.bootstrap,
+    KAFKA_TOPIC: topic,
+    LOG_FORMAT: "json",
+  };
+}
+
+/**
+ * Runs one scan with a partition leader killed after `killAfterMs`, restarts
+ * the killed node, and reads the topic back with kcat. A failed scan is
+ * followed by a second `--once`, which must repair the topic.
+ */
+export async function runFailover(
+  cluster: KafkaCluster,
+  options: FailoverOptions,
+): Promise<FailoverRun> {
+  const topic = uniqueTopic("failover");
+  await createTopic(cluster.bootstrap, topic, {
+    partitions: 3,
+    replicationFactor: 3,
+    config: { "cleanup.policy": "compact" },
+  });
+  await cluster.waitForIsr(topic, 3);
+  const env = environment(cluster, topic, options);
+  const service = startService(["--once"], env);
+  let killed = -1;
+  const killer = (async () => {
+    // The scan starts right after the rebuild of the live set.
+    await service.waitForLog((l) => String(l.message).startsWith("Rebuilt the live set"));
+    await new Promise((resolve) => setTimeout(resolve, options.killAfterMs));
+    const status = await Promise.race([service.process.status, Promise.resolve(null)]);
+    if (status !== null) return;
+    killed = await cluster.leaderOf(topic, 0);
+    if (killed > 0) await cluster.node(killed).kill();
+  })();
+  const status = await service.process.status;
+  await killer;
+  const result = await service.stop();
+  const lines = result.stderr.split("\n").filter((l) => l !== "").map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return { message: l };
+    }
+  });
+  const outcome = String(
+    lines.find((l) => /^Scan (ok|failed|aborted)/.test(String(l.message)))?.message ??
+      result.stderr.trim().split("\n").at(-1),
+  );
+  const newSessions =
+    lines.filter((l) => String(l.message).startsWith("Replacing the Kafka producer"))
+      .length;
+  if (killed > 0) {
+    await cluster.node(killed).start();
+    await cluster.waitForIsr(topic, 3, { timeoutMs: 120_000 });
+  }
+  const first = await readTopic(cluster.bootstrap, topic);
+  const perKey = new Map<string, number>();
+  for (const record of first) perKey.set(record.key!, (perKey.get(record.key!) ?? 0) + 1);
+  const duplicateKeys = [...perKey.values()].filter((n) => n > 1).length;
+  let repaired = false;
+  let keys = perKey.size;
+  if (status.code !== 0) {
+    repaired = true;
+    const again = await runService(["--once"], env);
+    if (again.code !== 0) throw new Error(`the repair scan failed too:\n${again.stderr}`);
+    keys = new Set((await readTopic(cluster.bootstrap, topic)).map((r) => r.key)).size;
+  }
+  return {
+    killAfterMs: options.killAfterMs,
+    killed,
+    code: status.code,
+    outcome,
+    keys,
+    duplicateKeys,
+    repaired,
+    newSessions,
+  };
+}
