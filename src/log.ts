@@ -54,16 +54,13 @@ export async function setupLogging(options: LogOptions, write?: LineWriter): Pro
 
 /**
  * Sends the runtime's process warnings to the log instead of raw stderr
- * lines. kafkajs arms a timer with a negative delay on every connection
- * (Node's TimeoutNegativeWarning, harmless: the timer fires at once); that
- * one goes to debug, anything else to warning.
+ * lines. (kafkajs's idle timer loop, which used to warn about a negative
+ * timeout on every connection, is patched out: see `kafkajs_patch.ts`.)
  */
 export function logProcessWarnings(): void {
   const log = getLogger(["datagen", "runtime"]);
   process.removeAllListeners("warning");
   process.on("warning", (warning: Error) => {
-    if (warning.name === "TimeoutNegativeWarning") {
-      log.debug("{name}: {message}", { name: warning.name, message: warning.message });
-    } else log.warn("{name}: {message}", { name: warning.name, message: warning.message });
+    log.warn("{name}: {message}", { name: warning.name, message: warning.message });
   });
 }
