@@ -14,7 +14,7 @@ import { planScan } from "./shards.ts";
 import { runScan, type ScanSummary } from "./scan.ts";
 import type { LiveState } from "./endings.ts";
 import { createKafka, createProducer, DELIVERY, ensureTopic, kafkaSender } from "./kafka.ts";
-import { readLiveState } from "./kafka_rebuild.ts";
+import { readLiveState, rebuildOptions } from "./kafka_rebuild.ts";
 import { type Metrics, recordScan } from "./metrics.ts";
 import { readiness } from "./readiness.ts";
 import { serveOps } from "./http.ts";
@@ -116,7 +116,12 @@ async function openKafka(config: Config, kafkaConfig: KafkaConfig): Promise<Kafk
   }
   await producer.connect();
   const started = performance.now();
-  const state = await readLiveState(kafka, config.kafka.topic);
+  const state = await readLiveState(kafka, config.kafka.topic, rebuildOptions(config))
+    .catch(async (error) => {
+      // The caller retries with a new session: this one's producer must not linger.
+      await producer.disconnect().catch(() => {});
+      throw error;
+    });
   log.info("Rebuilt the live set from {topic}: {streams} streams in {ms} ms", {
     topic: config.kafka.topic,
     streams: state.size,

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { brokerProperties, newClusterId, scramFormatArgs } from "./broker_config.ts";
+import {
+  authorizerProperties,
+  brokerProperties,
+  newClusterId,
+  scramFormatArgs,
+} from "./broker_config.ts";
 
 const PLAIN = {
   port: 19092,
@@ -62,4 +67,18 @@ Deno.test("cluster ids are 22 URL-safe base64 characters not starting with a das
   for (let i = 0; i < 200; i++) {
     assert.match(newClusterId(), /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   }
+});
+
+Deno.test("an authorizer checks ACLs for everyone but the listeners without login and the super users", () => {
+  const expected = [
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "super.users=User:ANONYMOUS;User:admin",
+    "allow.everyone.if.no.acl.found=false",
+    "",
+  ].join("\n");
+  assert.equal(authorizerProperties(["User:admin"]), expected);
+  const text = brokerProperties({ ...PLAIN, authorizer: { superUsers: ["User:admin"] } });
+  assert.ok(text.endsWith(expected));
+  assert.ok(!brokerProperties(PLAIN).includes("authorizer"));
+  assert.throws(() => authorizerProperties(["admin"]), TypeError);
 });
