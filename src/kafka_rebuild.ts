@@ -181,9 +181,10 @@ export async function readLiveState(
       },
     }));
     await within(done.promise);
-    await consumer.disconnect();
+    // The state is complete: a slow goodbye must neither lose it nor outlast the timeout.
+    await within(consumer.disconnect()).catch(() => {});
     open.pop();
-    await admin.deleteGroups([groupId]).catch(() => {});
+    await within(admin.deleteGroups([groupId])).catch(() => {});
     if (skipped > 0) {
       log.warn("Ignored {skipped} records of {topic} that are not Helix stream objects", {
         skipped,
