@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Kafka } from "kafkajs";
+import { configure, type LogRecord, reset } from "@logtape/logtape";
 import {
   describeProgress,
   explainRebuildFailure,
@@ -274,4 +275,38 @@ Deno.test("any other consumer crash ends the rebuild with one line", () => {
     }),
     "the start-up rebuild's consumer of topic streams failed (Connection timeout); check the brokers and the service's ACLs",
   );
+});
+
+Deno.test("without a progress callback the rebuild logs its progress", async () => {
+  const records: LogRecord[] = [];
+  await configure({
+    sinks: { memory: (record) => records.push(record) },
+    loggers: [
+      { category: ["datagen", "kafka"], sinks: ["memory"], lowestLevel: "info" },
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+    ],
+  });
+  try {
+    const { kafka } = fakeKafka({
+      offsets: [{ partition: 0, low: "0", high: "3" }, { partition: 1, low: "0", high: "2" }],
+      batches: [{
+        partition: 0,
+        messages: [stream("1", "11"), stream("2", "22"), stream("3", "33")],
+        lastOffset: 2,
+      }],
+    });
+    await assert.rejects(
+      readLiveState(kafka, "streams", { timeoutMs: 180, progressIntervalMs: 50 }),
+    );
+  } finally {
+    await reset();
+  }
+  assert.ok(records.length >= 2, `${records.length} log records`);
+  for (const record of records) {
+    assert.equal(record.level, "info");
+    assert.equal(
+      record.message.join(""),
+      "Rebuilding the live set from streams: 3 of at most 5 records read, 1 of 2 partitions done",
+    );
+  }
 });
