@@ -23,6 +23,13 @@ COPY src ./src
 # deno.json, so the image runs with exactly what `deno task start` runs with.
 RUN deno task compile
 
+# Not pinned by digest, unlike the build stage: no digest of this tag could be
+# looked up from where this file was last changed (the registry was not
+# reachable), and a digest copied from elsewhere could not be checked. The
+# :nonroot tag moves with Debian security updates, so a rebuild may get a newer
+# base. To pin it, run `docker buildx imagetools inspect
+# gcr.io/distroless/cc-debian12:nonroot` (or `crane digest ...`) and append
+# @sha256:<digest> here; move it when Debian 12 gets security fixes.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/dist/twitch-datagen /app/twitch-datagen
 USER nonroot

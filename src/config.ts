@@ -50,6 +50,8 @@ export interface Config {
     replicationFactor?: number;
     sasl?: { mechanism: (typeof SASL_MECHANISMS)[number]; username: string; password: string };
     ssl?: { caFile?: string; certFile?: string; keyFile?: string };
+    /** How long the start-up rebuild may read the topic before it gives up. */
+    rebuildTimeoutMs: number;
   };
   schedule: CronSchedule;
   filters: StreamFilters;
@@ -224,6 +226,10 @@ export function parseConfig(
       ),
       sasl,
       ssl,
+      rebuildTimeoutMs: opt(
+        "KAFKA_REBUILD_TIMEOUT_MS",
+        (r) => parseInteger("KAFKA_REBUILD_TIMEOUT_MS", r, { min: 1000, max: 86_400_000 }),
+      ) ?? 120_000,
     },
     schedule,
     filters: {

@@ -14,6 +14,7 @@ Deno.test("defaults follow the contract", () => {
   assert.equal(config.kafka.clientId, "twitch-datagen");
   assert.equal(config.kafka.partitions, 3);
   assert.equal(config.kafka.replicationFactor, undefined);
+  assert.equal(config.kafka.rebuildTimeoutMs, 120_000);
   assert.equal(config.schedule.source, "* * * * *");
   assert.deepEqual(config.filters, {
     languages: [],

@@ -71,7 +71,10 @@ export function describeKafkaError(error: unknown, config: Config): string {
   const name = (error as { name?: string })?.name ?? "";
   const all = messages.join(": ");
   let text: string;
-  if (/SASL|[Aa]uthentication/.test(name + all)) {
+  if (name === "KafkaRebuildError") {
+    // Already one line that names the setting or the ACL to fix.
+    text = messages[0];
+  } else if (/SASL|[Aa]uthentication/.test(name + all)) {
     text = `the broker refused the SASL login (${
       messages.at(-1)
     }); check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM`;

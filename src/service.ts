@@ -15,7 +15,7 @@ import { runScan, type ScanSummary } from "./scan.ts";
 import type { LiveState } from "./endings.ts";
 import { createKafka, DELIVERY, ensureTopic, kafkaDelivery } from "./kafka.ts";
 import { type Delivery, NEW_SESSIONS } from "./kafka_delivery.ts";
-import { readLiveState } from "./kafka_rebuild.ts";
+import { readLiveState, rebuildOptions } from "./kafka_rebuild.ts";
 import { type Metrics, recordScan } from "./metrics.ts";
 import { readiness } from "./readiness.ts";
 import { serveOps } from "./http.ts";
@@ -117,10 +117,12 @@ async function openKafka(config: Config, kafkaConfig: KafkaConfig): Promise<Kafk
   }
   await delivery.connect();
   const started = performance.now();
-  const state = await readLiveState(kafka, config.kafka.topic).catch(async (error) => {
-    await delivery.close();
-    throw error;
-  });
+  const state = await readLiveState(kafka, config.kafka.topic, rebuildOptions(config))
+    .catch(async (error) => {
+      // The caller retries with a new session: this one's producer must not linger.
+      await delivery.close();
+      throw error;
+    });
   log.info("Rebuilt the live set from {topic}: {streams} streams in {ms} ms", {
     topic: config.kafka.topic,
     streams: state.size,

@@ -53,6 +53,11 @@ export const SETTINGS: readonly Setting[] = [
   { name: "KAFKA_SSL_CERT_FILE", description: "PEM client certificate (mutual TLS)" },
   { name: "KAFKA_SSL_KEY_FILE", description: "PEM client key (mutual TLS)" },
   {
+    name: "KAFKA_REBUILD_TIMEOUT_MS",
+    default: "120000",
+    description: "longest start-up read of the topic that rebuilds the live set",
+  },
+  {
     name: "SCHEDULE",
     default: "* * * * *",
     description: "five-field cron expression (UTC) for scans",

@@ -11,6 +11,8 @@ import {
   parseImageRef,
   type Stage,
 } from "./support/dockerfile.ts";
+import { SETTINGS } from "../src/settings.ts";
+import { mergeEnvironment, parseConfig } from "../src/config.ts";
 
 const root = new URL("../", import.meta.url);
 const composePath = new URL("docker-compose.yml", root).pathname;
@@ -30,6 +32,8 @@ interface DenoJson {
 
 interface ComposeService {
   image: string;
+  ports?: (string | { published: number; target: number; host_ip?: string })[];
+  stop_grace_period?: string;
   build?: unknown;
   profiles?: string[];
   environment: Record<string, string | null>;
@@ -209,6 +213,40 @@ toolTest(
       materialized: ["materialize"],
       "materialize-init": ["materialize"],
     });
+  },
+);
+
+toolTest(
+  "docker-compose",
+  installCompose,
+  "compose passes every setting of the service to datagen",
+  async () => {
+    const { environment } = (await resolvedCompose()).services.datagen;
+    const missing = SETTINGS.map((s) => s.name).filter((name) => !(name in environment));
+    assert.deepEqual(missing, []);
+    const envFile =
+      "KAFKA_SASL_MECHANISM=plain\nSCAN_CONCURRENCY=4\nKAFKA_REBUILD_TIMEOUT_MS=5000\n";
+    const passed = (await resolvedCompose(envFile)).services.datagen.environment;
+    assert.equal(passed.KAFKA_SASL_MECHANISM, "plain");
+    assert.equal(passed.SCAN_CONCURRENCY, "4");
+    assert.equal(passed.KAFKA_REBUILD_TIMEOUT_MS, "5000");
+  },
+);
+
+toolTest(
+  "docker-compose",
+  installCompose,
+  "compose publishes Kafka and its web UI on loopback only and lets datagen finish its shutdown",
+  async () => {
+    const { services } = await resolvedCompose();
+    assert.deepEqual(services.kafka.ports, ["127.0.0.1:9092:19092/tcp"]);
+    assert.deepEqual(services["kafka-ui"].ports, ["127.0.0.1:8081:8080/tcp"]);
+    // The service's shutdown takes up to 30 s (20 s for the scan, 10 s for the flush).
+    const grace = /^(\d+)s$/.exec(services.datagen.stop_grace_period ?? "");
+    assert.ok(
+      grace && Number(grace[1]) > 30,
+      `stop_grace_period ${services.datagen.stop_grace_period}`,
+    );
   },
 );
 
@@ -515,4 +553,58 @@ Deno.test(".env.example leaves credentials empty and values unquoted for docker 
   const secrets = lines.filter((line) => /SECRET|PASSWORD|TOKEN/.test(line.split("=")[0]));
   assert.deepEqual(secrets, ["TWITCH_CLIENT_SECRET="]);
   assert.deepEqual(lines.filter((line) => /=["']/.test(line)), []);
+});
+
+/** The variables a settings example names, set or commented out, in order. */
+function exampleNames(text: string): string[] {
+  return [...text.matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]);
+}
+
+Deno.test("the production settings example runs on real Helix with the default replication", async () => {
+  const text = await Deno.readTextFile(new URL("deploy/twitch-datagen.env.example", root));
+  const active = text.split("\n").filter((line) => /^[A-Z_]+=/.test(line));
+  assert.deepEqual(
+    active.filter((line) => /^(SOURCE|KAFKA_REPLICATION_FACTOR|SIM_)/.test(line)),
+    [],
+  );
+  assert.deepEqual(active.filter((line) => /SECRET|PASSWORD/.test(line)), [
+    "TWITCH_CLIENT_SECRET=",
+  ]);
+  assert.deepEqual(active.filter((line) => /=["']/.test(line)), []);
+  const known = new Set(SETTINGS.map((s) => s.name));
+  assert.deepEqual(exampleNames(text).filter((name) => !known.has(name)), []);
+  const filled = text.replace("TWITCH_CLIENT_ID=", "TWITCH_CLIENT_ID=abc")
+    .replace("TWITCH_CLIENT_SECRET=", "TWITCH_CLIENT_SECRET=def");
+  const config = parseConfig(mergeEnvironment({}, { envFileText: filled }));
+  assert.equal(config.source, "twitch");
+  assert.equal(config.kafka.replicationFactor, undefined);
+  assert.equal(config.kafka.brokers.length, 3);
+  assert.equal(config.log.format, "json");
+});
+
+Deno.test("the systemd steps install the production example, not the development one", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", root));
+  const step = "install -m 0640 deploy/twitch-datagen.env.example /etc/twitch-datagen/env";
+  assert.ok(readme.includes(`sudo ${step}`));
+  assert.ok(unitText.includes(`#   ${step}`));
+  assert.ok(!/install .*\.env\.example \/etc/.test(readme.replace(step, "")), "README");
+  assert.ok(!/install .*\.env\.example \/etc/.test(unitText.replace(step, "")), "unit");
+});
+
+Deno.test(".env.example names every setting of the service", async () => {
+  const names = exampleNames(await Deno.readTextFile(new URL(".env.example", root)));
+  assert.deepEqual(SETTINGS.map((s) => s.name).filter((name) => !names.includes(name)), []);
+});
+
+Deno.test("the runtime base is pinned by digest, or the Dockerfile and README say why not", async () => {
+  const base = finalStage().base;
+  if (base.includes("@sha256:")) return;
+  const text = await Deno.readTextFile(new URL("Dockerfile", root));
+  assert.match(text, /# Not pinned by digest, unlike the build stage: .*\n/);
+  assert.match(
+    text,
+    /docker buildx imagetools inspect\s*\n?#?\s*gcr\.io\/distroless\/cc-debian12:nonroot/,
+  );
+  const readme = await Deno.readTextFile(new URL("README.md", root));
+  assert.match(readme.replace(/\s+/g, " "), /the runtime base is pinned by tag only, because/);
 });

@@ -127,6 +127,14 @@ export const BAD_CONFIG: [Record<string, string>, string][] = [
     "SCAN_CONCURRENCY: 0 is out of range; expected an integer from 1 to 100",
   ],
   [
+    { ...TWITCH, KAFKA_REBUILD_TIMEOUT_MS: "500" },
+    "KAFKA_REBUILD_TIMEOUT_MS: 500 is out of range; expected an integer from 1000 to 86400000",
+  ],
+  [
+    { ...TWITCH, KAFKA_REBUILD_TIMEOUT_MS: "2m" },
+    'KAFKA_REBUILD_TIMEOUT_MS: "2m" is not a whole number; expected an integer from 1000 to 86400000',
+  ],
+  [
     { ...TWITCH, HELIX_TIMEOUT_MS: "10" },
     "HELIX_TIMEOUT_MS: 10 is out of range; expected an integer from 100 to 300000",
   ],

@@ -29,6 +29,8 @@ export interface BrokerSettings {
   sasl?: { port: number; users: KafkaUser[] };
   /** Adds an SSL listener serving the key and certificate in a PKCS12 keystore. */
   ssl?: { port: number; keystoreFile: string; password: string };
+  /** Turns on ACLs ({@linkcode authorizerProperties}); these principals may do anything. */
+  authorizer?: { superUsers: string[] };
   /** Makes the broker one node of a cluster (default: a cluster of one, node 1). */
   cluster?: ClusterSettings;
 }
@@ -157,7 +159,29 @@ export function brokerProperties(settings: BrokerSettings): string {
     );
   }
 
-  return props.map(([key, value]) => `${key}=${propertyValue(value)}\n`).join("");
+  let text = props.map(([key, value]) => `${key}=${propertyValue(value)}\n`).join("");
+  if (settings.authorizer) text += authorizerProperties(settings.authorizer.superUsers);
+  return text;
+}
+
+/**
+ * The settings lines that make a KRaft broker check ACLs. The PLAINTEXT and
+ * CONTROLLER listeners authenticate no one, so their principal, `User:ANONYMOUS`,
+ * is always a super user: otherwise the node could not talk to itself, and the
+ * PLAINTEXT listener stays the administrator's way in. Everyone else needs ACLs.
+ */
+export function authorizerProperties(superUsers: readonly string[]): string {
+  const principals = ["User:ANONYMOUS", ...superUsers.filter((u) => u !== "User:ANONYMOUS")];
+  for (const principal of principals) {
+    if (!/^User:[A-Za-z0-9._@+-]+$/.test(principal)) {
+      throw new TypeError(`Kafka super user ${JSON.stringify(principal)} is not User:<name>`);
+    }
+  }
+  return [
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    `super.users=${principals.join(";")}`,
+    "allow.everyone.if.no.acl.found=false",
+  ].map((line) => `${line}\n`).join("");
 }
 
 /**

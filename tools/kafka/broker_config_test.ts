@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { brokerProperties, newClusterId, scramFormatArgs } from "./broker_config.ts";
+import {
+  authorizerProperties,
+  brokerProperties,
+  newClusterId,
+  scramFormatArgs,
+} from "./broker_config.ts";
 
 const PLAIN = {
   port: 19092,
@@ -113,4 +118,18 @@ Deno.test("a node whose controller port is not its own entry among the voters is
         "Node 3's controller port 19093 is not entry 3 of the cluster's controller ports; list the ports by node id",
     },
   );
+});
+
+Deno.test("an authorizer checks ACLs for everyone but the listeners without login and the super users", () => {
+  const expected = [
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "super.users=User:ANONYMOUS;User:admin",
+    "allow.everyone.if.no.acl.found=false",
+    "",
+  ].join("\n");
+  assert.equal(authorizerProperties(["User:admin"]), expected);
+  const text = brokerProperties({ ...PLAIN, authorizer: { superUsers: ["User:admin"] } });
+  assert.ok(text.endsWith(expected));
+  assert.ok(!brokerProperties(PLAIN).includes("authorizer"));
+  assert.throws(() => authorizerProperties(["admin"]), TypeError);
 });
