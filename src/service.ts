@@ -251,10 +251,10 @@ export async function runService(
         fatal = `the Kafka producer cannot go on: ${broken.kind} (${broken.message})`;
         metrics.kafkaUp.set(0);
         log.error(
-          "Stopping with exit code 1: the Kafka producer failed with {kind} through {sessions} new sessions ({message}); {hint}",
+          "Stopping with exit code 1: the Kafka producer failed with {kind} through {sessions} new sessions ({error}); {hint}",
           {
             kind: broken.kind,
-            message: broken.message,
+            error: broken.message,
             sessions: NEW_SESSIONS,
             hint: broken.kind.endsWith("AUTHORIZATION_FAILED")
               ? `grant the service's user Write and Describe on topic ${config.kafka.topic}`

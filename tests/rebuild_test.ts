@@ -258,6 +258,34 @@ Deno.test("with ACLs, a service denied its rebuild group exits 1 naming the ACL 
       const { groups } = await admin.listGroups();
       assert.deepEqual(groups.filter((g) => g.groupId.startsWith("twitch-datagen-rebuild-")), []);
     });
+
+    await t.step(
+      "Write revoked while the service runs: new sessions cannot cure it, so it exits 1",
+      async () => {
+        await using service = startService([], { ...env, SCHEDULE: "* * * * *" });
+        await service.waitForLog((l) => String(l.message).startsWith("Scan ok"));
+        await admin.deleteAcls({
+          filters: allow(AclResourceTypes.TOPIC, topic, ResourcePatternTypes.LITERAL, [
+            AclOperationTypes.WRITE,
+          ]),
+        });
+        // The next scheduled scan meets the denial; three new sessions follow, then the exit.
+        const fatal = await service.waitForLog(
+          (l) => String(l.message).startsWith("Stopping with exit code 1"),
+          100_000,
+        );
+        assert.match(String(fatal.kind), /^(TOPIC|CLUSTER)_AUTHORIZATION_FAILED$/);
+        assert.match(String(fatal.hint), /^grant the service's user Write and Describe on topic /);
+        const status = await service.process.status;
+        assert.equal(status.code, 1);
+        const result = await service.stop();
+        assert.ok(!result.stderr.includes(PASSWORD));
+        const replaced = logLines(result.stderr).filter((l) =>
+          String(l.message).startsWith("Replacing the Kafka producer")
+        );
+        assert.equal(replaced.length, 3, result.stderr);
+      },
+    );
   } finally {
     await admin.disconnect();
   }
