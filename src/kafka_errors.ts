@@ -74,6 +74,10 @@ export function describeKafkaError(error: unknown, config: Config): string {
   if (name === "KafkaRebuildError") {
     // Already one line that names the setting or the ACL to fix.
     text = messages[0];
+  } else if (fatalProducerError(error)?.endsWith("_AUTHORIZATION_FAILED")) {
+    text = `the broker denied the producer (${
+      fatalProducerError(error)
+    }); grant the service's user Write and Describe on topic ${config.kafka.topic} (see the README's Kafka ACLs)`;
   } else if (/SASL|[Aa]uthentication/.test(name + all)) {
     text = `the broker refused the SASL login (${
       messages.at(-1)
