@@ -133,3 +133,30 @@ Deno.test("a token request that never answers still ends the attempt in bounded 
     await accepting.catch(() => {});
   }
 });
+
+Deno.test("an abort ends a page request that is waiting for an answer within a second", async () => {
+  // A server that accepts connections and never answers, as a stuck request or a long wait would.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    await withMockApiPort((listener.addr as Deno.NetAddr).port, async () => {
+      const source = createHelixSource({ clientId: "id", clientSecret: "secret", timeoutMs: 5000 });
+      const abort = new AbortController();
+      const started = performance.now();
+      setTimeout(() => abort.abort(), 100);
+      const error = await source.fetchPage({}, { signal: abort.signal }).then(() => null, (e) => e);
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed < 1000, `the request ended ${Math.round(elapsed)} ms after the start`);
+      assert.ok(error instanceof HelixError);
+      assert.equal(error.message, "Helix request aborted (shutting down)");
+      assert.equal(error.retryable, false);
+    });
+  } finally {
+    listener.close();
+    held.forEach((conn) => conn.close());
+    await accepting.catch(() => {});
+  }
+});
