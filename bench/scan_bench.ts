@@ -140,7 +140,9 @@ async function measure(name: string, plan: ScanPlan) {
   const wallMs = performance.now() - started;
   const peakRssMb = stopRss() / 1024 / 1024;
   const rateLimited = await sim.stop();
-  if (summary.result !== "ok") throw new Error(`${name} scan ${summary.result}: ${summary.error}`);
+  if (summary.result !== "ok") {
+    throw new Error(`${name} scan ${summary.result}: ${summary.failure?.message}`);
+  }
   const bound = scanLowerBound(plan, languageCounts(), {
     latencyMs,
     rateLimit,

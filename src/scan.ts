@@ -1,8 +1,15 @@
 /**
- * One scan: page through every query of the plan, de-duplicate, produce
- * records while later pages are fetched, then settle the streams that went
- * missing (look them up, recover or tombstone them) and expire those past
- * 48 hours. Helix and Kafka come in as parameters.
+ * One scan, in three phases around one explicit scan state:
+ *
+ * 1. fetch: page through every query of the plan, de-duplicate, and produce
+ *    records while later pages are fetched;
+ * 2. settle: look up the streams that were live and went missing (recover
+ *    or tombstone them) and expire those past 48 hours;
+ * 3. finish: flush, and only then compute the live state that follows.
+ *
+ * An id leaves the live state only once Kafka acknowledged its tombstone:
+ * a tombstone that is lost would otherwise leave a dead stream live in the
+ * topic until a restart. Helix and Kafka come in as parameters.
  *
  * @module
  */
@@ -10,9 +17,11 @@
 import type { HelixQuery, StreamSource } from "./helix.ts";
 import type { RecordSink } from "./batcher.ts";
 import type { ScanPlan } from "./shards.ts";
+import { runPool } from "./pool.ts";
 import { ScanDeduper } from "./dedupe.ts";
 import { findMissing, type LiveState, type Missing, nextState, resolveLookups } from "./endings.ts";
 import {
+  type EndReason,
   type HelixStream,
   isExpired,
   type LiveStream,
@@ -25,12 +34,21 @@ import {
 /** How a scan ended. */
 export type ScanResult = "ok" | "failed" | "aborted";
 
+/** Where a scan broke off. */
+export type ScanStage = "helix" | "kafka" | "lookup" | "aborted";
+
+/** Why a scan did not succeed: data for the service to branch on, and a message for the log. */
+export interface ScanFailure {
+  stage: ScanStage;
+  message: string;
+}
+
 /** The numbers of one scan: its log line and its metrics. */
 export interface ScanSummary {
   scanId: string;
   result: ScanResult;
-  /** The reason, when the scan did not succeed. */
-  error?: string;
+  /** Why, when the scan did not succeed. */
+  failure?: ScanFailure;
   pages: number;
   /** Streams in the answers, duplicates included. */
   streams: number;
@@ -42,9 +60,9 @@ export interface ScanSummary {
   records: number;
   /** Missing streams found live by look-up and produced again. */
   recovered: number;
-  /** Tombstones for streams confirmed gone. */
+  /** Acknowledged tombstones for streams confirmed gone. */
   ended: number;
-  /** Tombstones for streams past the 48-hour cap. */
+  /** Acknowledged tombstones for streams past the 48-hour cap. */
   expired: number;
   lookups: number;
   durationMs: number;
@@ -67,7 +85,7 @@ export interface ScanOptions {
   concurrency: number;
   /** Stop after this many distinct streams (a top-N scan never settles missing streams). */
   maxStreams?: number;
-  /** Aborts the scan between pages (shutdown). */
+  /** Stops the scan (shutdown): pending Helix calls end, what was fetched is sent. */
   signal?: AbortSignal;
   /** Milliseconds since the epoch. */
   now?: () => number;
@@ -79,177 +97,8 @@ export interface ScanOutcome {
   state: LiveState | null;
 }
 
-/** Runs one scan. Never throws: failures are reported in the summary. */
-export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
-  const now = options.now ?? Date.now;
-  const started = now();
-  const { source, sink, scanId } = options;
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  options.signal?.addEventListener("abort", stop, { once: true });
-
-  const dedupe = new ScanDeduper<Seen>();
-  const observed = new Map<string, LiveStream>();
-  const tombstoned = new Set<string>();
-  const counts = {
-    pages: 0,
-    streams: 0,
-    records: 0,
-    recovered: 0,
-    ended: 0,
-    expired: 0,
-    lookups: 0,
-  };
-  let lastPageAt = started;
-  let restricted = false;
-
-  // A page's streams are turned into records at once, so that only their
-  // serialized form waits in the hold-back window, not the parsed objects.
-  function see(streams: readonly HelixStream[], fetchedAt: number): Seen[] {
-    return streams.map((stream) => ({
-      id: stream.id,
-      record: streamRecord(stream, { scanId, fetchedAt }),
-      live: liveStream(stream),
-    }));
-  }
-
-  async function emit(seen: Seen[]) {
-    const records: StreamRecord[] = [];
-    for (const { id, record, live } of seen) {
-      if (isExpired(live.startedAt, record.timestamp)) {
-        if (!tombstoned.has(id)) {
-          tombstoned.add(id);
-          counts.expired++;
-          records.push(tombstoneRecord(id, { scanId, at: record.timestamp, reason: "expired" }));
-        }
-        continue;
-      }
-      observed.set(id, live);
-      counts.records++;
-      records.push(record);
-    }
-    if (records.length > 0) await sink.write(records);
-  }
-
-  async function runQuery(index: number, query: HelixQuery) {
-    let cursor: string | undefined;
-    do {
-      if (abort.signal.aborted) throw new ScanAborted();
-      let first = 100;
-      if (options.maxStreams !== undefined) {
-        const left = options.maxStreams - (counts.streams - dedupe.counts.duplicates);
-        if (left <= 0) {
-          restricted = true;
-          break;
-        }
-        first = Math.min(first, left);
-      }
-      const page = await source.fetchPage(query, {
-        cursor,
-        first,
-        signal: abort.signal,
-        lane: index,
-      });
-      counts.pages++;
-      counts.streams += page.streams.length;
-      lastPageAt = Math.max(lastPageAt, page.fetchedAt);
-      await emit(dedupe.add(index, see(page.streams, page.fetchedAt)));
-      cursor = page.cursor;
-    } while (cursor !== undefined);
-    await emit(dedupe.finish(index));
-  }
-
-  let result: ScanResult = "ok";
-  let error: string | undefined;
-  try {
-    await runPool(
-      options.plan.queries,
-      options.concurrency,
-      (query, index) =>
-        runQuery(index, query).catch((e) => {
-          // One broken query makes the scan incomplete: stop the others too.
-          abort.abort();
-          throw e;
-        }),
-    );
-  } catch (e) {
-    abort.abort();
-    result = e instanceof ScanAborted || options.signal?.aborted ? "aborted" : "failed";
-    error = result === "aborted" ? "shutting down" : (e as Error).message;
-  }
-  // What was fetched is good data even when the scan broke off: produce it.
-  await emit(dedupe.finishAll()).catch(() => {});
-
-  const settled = result === "ok" && !restricted && options.previous !== null;
-  const unresolved: Missing[] = [];
-  if (options.previous !== null) {
-    const missing = findMissing(options.previous, dedupe.released, { now: now() });
-    const records: StreamRecord[] = [];
-    for (const id of missing.expired) {
-      if (tombstoned.has(id)) continue;
-      tombstoned.add(id);
-      counts.expired++;
-      records.push(tombstoneRecord(id, { scanId, at: now(), reason: "expired" }));
-    }
-    if (settled) {
-      for (let i = 0; i < missing.lookup.length; i += 100) {
-        const batch = missing.lookup.slice(i, i + 100);
-        try {
-          const answers = await lookUp(source, batch, abort.signal);
-          counts.lookups++;
-          const outcome = resolveLookups(batch, answers, { seen: dedupe.released });
-          const found = [...outcome.recovered, ...outcome.discovered];
-          counts.recovered += outcome.recovered.length;
-          await emit(see(found, now()));
-          for (const id of outcome.ended) {
-            tombstoned.add(id);
-            counts.ended++;
-            records.push(tombstoneRecord(id, { scanId, at: now(), reason: "ended" }));
-          }
-        } catch (e) {
-          // An unanswered look-up proves nothing: keep those streams as they were.
-          unresolved.push(...batch);
-          result = "failed";
-          error = `look-up of missing streams failed: ${(e as Error).message}`;
-        }
-      }
-    }
-    if (records.length > 0) await sink.write(records).catch(() => {});
-  }
-
-  try {
-    await sink.flush();
-  } catch (e) {
-    result = "failed";
-    error = `producing to Kafka failed: ${(e as Error).message}`;
-  }
-  const done = now();
-  options.signal?.removeEventListener("abort", stop);
-
-  let state: LiveState | null = null;
-  if (options.previous !== null) {
-    for (const m of unresolved) observed.set(m.id, options.previous.get(m.id)!);
-    state = nextState(options.previous, { observed, removed: tombstoned, complete: settled });
-  }
-  return {
-    summary: {
-      scanId,
-      result,
-      error,
-      ...counts,
-      distinct: counts.streams - dedupe.counts.duplicates,
-      duplicates: dedupe.counts.duplicates,
-      lateDuplicates: dedupe.counts.lateDuplicates,
-      durationMs: done - started,
-      drainMs: Math.max(0, done - lastPageAt),
-      rateLimitRemaining: source.rateLimitRemaining(),
-      settled,
-    },
-    state,
-  };
-}
-
-class ScanAborted extends Error {}
+/** Helix answers at most this many user ids in one look-up. */
+const LOOKUP_USERS = 100;
 
 /** One stream as a scan holds it: its record, ready to send, and what later scans need. */
 interface Seen {
@@ -258,38 +107,334 @@ interface Seen {
   live: LiveStream;
 }
 
-/** Looks up the live streams of up to 100 users in one request. */
-async function lookUp(
-  source: StreamSource,
-  batch: Missing[],
-  signal: AbortSignal,
-): Promise<HelixStream[]> {
-  const userIds = [...new Set(batch.map((m) => m.userId))];
-  const page = await source.fetchPage({ user_id: userIds }, { first: 100, signal });
-  return page.streams;
+/** The state one scan builds up, phase by phase. */
+interface ScanState {
+  readonly options: ScanOptions;
+  readonly now: () => number;
+  readonly started: number;
+  /** Stops this scan's fetching: on shutdown, or when one query broke. */
+  readonly abort: AbortController;
+  readonly dedupe: ScanDeduper<Seen>;
+  /** Streams produced with a value, and what later scans need of them. */
+  readonly observed: Map<string, LiveStream>;
+  /** Every key written in this scan, value or tombstone: at most one record per key. */
+  readonly produced: Set<string>;
+  /** Tombstones written, by id. */
+  readonly tombstones: Map<string, EndReason>;
+  /** Missing streams whose fate is unknown: they stay live as they were. */
+  readonly unresolved: Set<string>;
+  readonly counts: {
+    pages: number;
+    streams: number;
+    records: number;
+    recovered: number;
+    lookups: number;
+  };
+  lastPageAt: number;
+  /** The MAX_STREAMS cut was reached. */
+  restricted: boolean;
+  /** Every missing stream was looked up or expired. */
+  settled: boolean;
+  /** A write was refused: nothing written in this scan can count as acknowledged. */
+  sinkFailed: boolean;
+  failure: ScanFailure | null;
+}
+
+/** A write to the sink failed: Kafka's fault, not Helix's. */
+class SinkFailure extends Error {}
+
+/** Runs one scan. Never throws: failures are reported in the summary. */
+export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
+  const now = options.now ?? Date.now;
+  const state: ScanState = {
+    options,
+    now,
+    started: now(),
+    abort: new AbortController(),
+    dedupe: new ScanDeduper<Seen>(),
+    observed: new Map(),
+    produced: new Set(),
+    tombstones: new Map(),
+    unresolved: new Set(),
+    counts: { pages: 0, streams: 0, records: 0, recovered: 0, lookups: 0 },
+    lastPageAt: 0,
+    restricted: false,
+    settled: false,
+    sinkFailed: false,
+    failure: null,
+  };
+  state.lastPageAt = state.started;
+  const stop = () => state.abort.abort();
+  if (options.signal?.aborted) stop();
+  options.signal?.addEventListener("abort", stop, { once: true });
+  try {
+    await fetchPages(state);
+    await settleMissing(state);
+    return await finish(state);
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+  }
+}
+
+/** Phase 1: every query's pages, produced as they arrive. */
+async function fetchPages(state: ScanState): Promise<void> {
+  const { plan, concurrency } = state.options;
+  try {
+    await runPool(
+      plan.queries,
+      concurrency,
+      (query, index) =>
+        fetchQuery(state, index, query).catch((error) => {
+          // One broken query makes the scan incomplete: stop the others too.
+          state.abort.abort();
+          throw error;
+        }),
+    );
+  } catch (error) {
+    state.abort.abort();
+    fail(state, classify(state, error, "helix"));
+  }
+  // What was fetched is good data even when the scan broke off: produce it.
+  await produce(state, state.dedupe.finishAll()).catch((error) =>
+    fail(state, classify(state, error, "helix"))
+  );
+}
+
+async function fetchQuery(state: ScanState, index: number, query: HelixQuery): Promise<void> {
+  const { source, maxStreams } = state.options;
+  const { counts, dedupe } = state;
+  let cursor: string | undefined;
+  do {
+    if (state.abort.signal.aborted) throw new Error("the scan was stopped");
+    let first = 100;
+    if (maxStreams !== undefined) {
+      const left = maxStreams - (counts.streams - dedupe.counts.duplicates);
+      if (left <= 0) {
+        state.restricted = true;
+        break;
+      }
+      first = Math.min(first, left);
+    }
+    const page = await source.fetchPage(query, {
+      cursor,
+      first,
+      signal: state.abort.signal,
+      lane: index,
+    });
+    counts.pages++;
+    counts.streams += page.streams.length;
+    state.lastPageAt = Math.max(state.lastPageAt, page.fetchedAt);
+    await produce(state, dedupe.add(index, see(state, page.streams, page.fetchedAt)));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  await produce(state, dedupe.finish(index));
+}
+
+/** Phase 2: expire what is past 48 hours, look up the rest of the missing streams. */
+async function settleMissing(state: ScanState): Promise<void> {
+  const { previous, source } = state.options;
+  if (previous === null) return;
+  const missing = findMissing(previous, state.dedupe.released, { now: state.now() });
+  const expired: StreamRecord[] = [];
+  for (const id of missing.expired) {
+    const record = tombstone(state, id, "expired");
+    if (record !== null) expired.push(record);
+  }
+  await write(state, expired).catch((error) => fail(state, classify(state, error, "kafka")));
+
+  if (!canSettle(state)) {
+    for (const m of missing.lookup) state.unresolved.add(m.id);
+    return;
+  }
+  const batches = byUser(missing.lookup, LOOKUP_USERS);
+  for (const [i, batch] of batches.entries()) {
+    if (!canSettle(state)) {
+      // An unanswered look-up proves nothing: keep those streams as they were.
+      for (const m of batches.slice(i).flat()) state.unresolved.add(m.id);
+      return;
+    }
+    try {
+      const userIds = [...new Set(batch.map((m) => m.userId))];
+      const page = await source.fetchPage({ user_id: userIds }, {
+        first: 100,
+        signal: state.abort.signal,
+      });
+      state.counts.lookups++;
+      const outcome = resolveLookups(batch, page.streams, { seen: state.produced });
+      state.counts.recovered += outcome.recovered.length;
+      const records: StreamRecord[] = [];
+      for (const id of outcome.ended) {
+        const record = tombstone(state, id, "ended");
+        if (record !== null) records.push(record);
+      }
+      await produce(state, see(state, [...outcome.recovered, ...outcome.discovered], state.now()));
+      await write(state, records);
+    } catch (error) {
+      fail(state, classify(state, error, "lookup"));
+      for (const m of batches.slice(i).flat()) {
+        if (!state.tombstones.has(m.id) && !state.observed.has(m.id)) state.unresolved.add(m.id);
+      }
+      return;
+    }
+  }
+  state.settled = true;
+}
+
+/** Phase 3: flush, then the state that follows, with only acknowledged tombstones removed. */
+async function finish(state: ScanState): Promise<ScanOutcome> {
+  const { options, counts, dedupe } = state;
+  try {
+    await options.sink.flush();
+  } catch (error) {
+    state.sinkFailed = true;
+    const failure = classify(state, new SinkFailure("", { cause: error }), "kafka");
+    // The broker's health matters more to the service than why the fetch broke off.
+    if (state.failure === null || state.failure.stage !== "aborted") state.failure = failure;
+  }
+  const acknowledged = !state.sinkFailed;
+  const done = state.now();
+
+  let next: LiveState | null = null;
+  const previous = options.previous;
+  if (previous !== null) {
+    next = nextState(previous, {
+      observed: state.observed,
+      removed: acknowledged ? state.tombstones.keys() : [],
+      complete: state.settled,
+    });
+    const kept = acknowledged
+      ? state.unresolved
+      : [...state.unresolved, ...state.tombstones.keys()];
+    for (const id of kept) {
+      const live = previous.get(id);
+      if (live !== undefined && !next.has(id)) next.set(id, live);
+    }
+  }
+  const ended = acknowledged ? countReasons(state.tombstones, "ended") : 0;
+  const expired = acknowledged ? countReasons(state.tombstones, "expired") : 0;
+  const failure = state.failure ?? undefined;
+  return {
+    summary: {
+      scanId: options.scanId,
+      result: failure === undefined ? "ok" : failure.stage === "aborted" ? "aborted" : "failed",
+      failure,
+      ...counts,
+      ended,
+      expired,
+      distinct: counts.streams - dedupe.counts.duplicates,
+      duplicates: dedupe.counts.duplicates,
+      lateDuplicates: dedupe.counts.lateDuplicates,
+      durationMs: done - state.started,
+      drainMs: Math.max(0, done - state.lastPageAt),
+      rateLimitRemaining: options.source.rateLimitRemaining(),
+      settled: state.settled,
+    },
+    state: next,
+  };
+}
+
+/** Whether missing streams may be settled: nothing broke, and the scan saw everything. */
+function canSettle(state: ScanState): boolean {
+  return state.failure === null && !state.abort.signal.aborted && !state.restricted;
+}
+
+// A page's streams are turned into records at once, so that only their
+// serialized form waits in the hold-back window, not the parsed objects.
+function see(state: ScanState, streams: readonly HelixStream[], fetchedAt: number): Seen[] {
+  const scanId = state.options.scanId;
+  return streams.map((stream) => ({
+    id: stream.id,
+    record: streamRecord(stream, { scanId, fetchedAt }),
+    live: liveStream(stream),
+  }));
+}
+
+/** Writes the records of streams seen live: a tombstone instead when one is past 48 hours. */
+async function produce(state: ScanState, seen: readonly Seen[]): Promise<void> {
+  const records: StreamRecord[] = [];
+  for (const { id, record, live } of seen) {
+    if (state.produced.has(id)) continue;
+    if (isExpired(live.startedAt, record.timestamp)) {
+      records.push(tombstone(state, id, "expired", record.timestamp)!);
+      continue;
+    }
+    state.produced.add(id);
+    state.observed.set(id, live);
+    state.counts.records++;
+    records.push(record);
+  }
+  await write(state, records);
+}
+
+/** The tombstone of `id`, or null when the scan already wrote a record for it. */
+function tombstone(
+  state: ScanState,
+  id: string,
+  reason: EndReason,
+  at = state.now(),
+): StreamRecord | null {
+  if (state.produced.has(id)) return null;
+  state.produced.add(id);
+  state.tombstones.set(id, reason);
+  return tombstoneRecord(id, { scanId: state.options.scanId, at, reason });
+}
+
+async function write(state: ScanState, records: StreamRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  try {
+    await state.options.sink.write(records);
+  } catch (error) {
+    state.sinkFailed = true;
+    throw new SinkFailure("", { cause: error });
+  }
+}
+
+function fail(state: ScanState, failure: ScanFailure): void {
+  state.failure ??= failure;
+  state.abort.abort();
+}
+
+/** What an error means for the scan: Kafka's fault, a stop, or the stage's own failure. */
+function classify(state: ScanState, error: unknown, stage: ScanStage): ScanFailure {
+  if (error instanceof SinkFailure) return { stage: "kafka", message: messageOf(error.cause) };
+  if (state.options.signal?.aborted) return { stage: "aborted", message: "shutting down" };
+  return { stage, message: messageOf(error) };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function countReasons(tombstones: ReadonlyMap<string, EndReason>, reason: EndReason): number {
+  let n = 0;
+  for (const r of tombstones.values()) if (r === reason) n++;
+  return n;
 }
 
 /**
- * Runs `fn` over `items` with at most `limit` at once; the first failure
- * stops new work and is thrown once the running ones have settled.
+ * Splits missing streams into look-up batches of at most `users` user ids,
+ * keeping every stream of one user in the same batch: one answer then
+ * settles all of that user's streams, and no live stream is produced twice.
  */
-export async function runPool<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  async function worker() {
-    while (failure === null && next < items.length) {
-      const index = next++;
-      try {
-        await fn(items[index], index);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
+export function byUser(missing: readonly Missing[], users: number): Missing[][] {
+  const groups = new Map<string, Missing[]>();
+  for (const m of missing) {
+    const group = groups.get(m.userId);
+    if (group) group.push(m);
+    else groups.set(m.userId, [m]);
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== null) throw (failure as { error: unknown }).error;
+  const batches: Missing[][] = [];
+  let batch: Missing[] = [];
+  let count = 0;
+  for (const group of groups.values()) {
+    if (count === users) {
+      batches.push(batch);
+      batch = [];
+      count = 0;
+    }
+    batch.push(...group);
+    count++;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }

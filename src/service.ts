@@ -11,7 +11,7 @@ import type { Config } from "./config.ts";
 import type { StreamSource } from "./helix.ts";
 import { createBatcher, type RecordSink } from "./batcher.ts";
 import { planScan } from "./shards.ts";
-import { runScan, type ScanSummary } from "./scan.ts";
+import { runScan, type ScanFailure, type ScanSummary } from "./scan.ts";
 import type { LiveState } from "./endings.ts";
 import { createKafka, createProducer, DELIVERY, ensureTopic, kafkaSender } from "./kafka.ts";
 import { readLiveState } from "./kafka_rebuild.ts";
@@ -30,10 +30,16 @@ export interface ServiceContext {
   metrics: Metrics;
 }
 
-/** Logs a scan's one summary line. */
-export function logScan(summary: ScanSummary): void {
-  const { scanId, result, error, ...numbers } = summary;
-  const properties = { scanId, result, ...numbers, ...(error ? { error } : {}) };
+/** Logs a scan's one summary line; `sink` names where records go ("Kafka", or "stdout"). */
+export function logScan(summary: ScanSummary, sink = "Kafka"): void {
+  const { scanId, result, failure, ...numbers } = summary;
+  const error = failure === undefined ? undefined : describeFailure(failure, sink);
+  const properties = {
+    scanId,
+    result,
+    ...numbers,
+    ...(failure ? { stage: failure.stage, error } : {}),
+  };
   if (result === "ok") {
     log.info(
       "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {recovered} recovered in {durationMs} ms; rate limit left {rateLimitRemaining}",
@@ -41,6 +47,22 @@ export function logScan(summary: ScanSummary): void {
     );
   } else {
     log.error(`Scan ${result}: {error}`, properties);
+  }
+}
+
+/** One line saying why a scan did not succeed. */
+export function describeFailure(failure: ScanFailure, sink = "Kafka"): string {
+  switch (failure.stage) {
+    case "kafka":
+      return sink === "Kafka"
+        ? `producing to Kafka failed: ${failure.message}`
+        : `writing to ${sink} failed: ${failure.message}`;
+    case "lookup":
+      return `look-up of missing streams failed: ${failure.message}`;
+    case "aborted":
+      return "shutting down";
+    default:
+      return failure.message;
   }
 }
 
@@ -62,9 +84,15 @@ function runOneScan(
 }
 
 /** `--dry-run`: one scan, records printed as JSON lines on stdout; no broker. */
-export async function dryRun(context: ServiceContext): Promise<number> {
+export async function dryRun(
+  context: ServiceContext,
+  stdout: { write(bytes: Uint8Array): Promise<number> } = Deno.stdout,
+): Promise<number> {
   const encoder = new TextEncoder();
+  // A reader that has read enough (`| head -3`) closes the pipe: stop quietly, that is success.
+  const closed = new AbortController();
   const sink = createBatcher(async (batch) => {
+    if (closed.signal.aborted) return;
     const text = batch.map((r) =>
       JSON.stringify({
         key: r.key,
@@ -74,11 +102,20 @@ export async function dryRun(context: ServiceContext): Promise<number> {
       }) + "\n"
     ).join("");
     const bytes = encoder.encode(text);
-    let written = 0;
-    while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await stdout.write(bytes.subarray(written));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      closed.abort();
+    }
   });
-  const { summary } = await runOneScan(context, { sink, previous: null });
-  logScan(summary);
+  const { summary } = await runOneScan(context, { sink, previous: null, signal: closed.signal });
+  if (closed.signal.aborted) {
+    log.debug("Stopped: stdout was closed");
+    return 0;
+  }
+  logScan(summary, "stdout");
   return summary.result === "ok" ? 0 : 1;
 }
 
@@ -232,7 +269,7 @@ export async function runService(
       recordScan(metrics, summary, finishedAt);
       metrics.liveStreams.set(current.state.size);
       if (summary.result === "ok") status.lastSuccessAt = finishedAt;
-      if (summary.error?.startsWith("producing to Kafka failed")) {
+      if (summary.failure?.stage === "kafka") {
         status.brokerReachable = false;
         metrics.kafkaUp.set(0);
       }
