@@ -31,8 +31,10 @@ export interface FakeSourceOptions {
   listed: readonly HelixStream[];
   /** The streams live now, answered to look-ups by user id (default: the listed ones). */
   live?: readonly HelixStream[];
-  /** Milliseconds before each answer (default 0: the next macrotask). */
+  /** Milliseconds before each answer (default 0: answered in a microtask). */
   latencyMs?: number;
+  /** Most streams on one page, whatever `first` asks (default 100). */
+  pageSize?: number;
   /** Decides, per call, to fail or hang instead of answering. */
   fault?: (call: FakeCall) => FakeFault | undefined;
   /** Called as each call arrives, before it is answered (e.g. to abort the scan there). */
@@ -110,7 +112,9 @@ export function createFakeSource(options: FakeSourceOptions): FakeSource {
       options.onCall?.(call);
       const fault = options.fault?.(call);
       if (fault === "hang") await wait(Infinity, signal);
-      await wait(options.latencyMs ?? 0, signal);
+      if (options.latencyMs) await wait(options.latencyMs, signal);
+      else await Promise.resolve();
+      if (signal?.aborted) throw abortError();
       if (fault instanceof Error) throw fault;
       if (call.lookup) {
         const answered = live.filter((s) => matches(query, s)).slice(0, first);
@@ -121,8 +125,9 @@ export function createFakeSource(options: FakeSourceOptions): FakeSource {
       }
       const all = options.listed.filter((s) => matches(query, s));
       const offset = cursor === undefined ? 0 : Number(cursor);
-      const streams = all.slice(offset, offset + first);
-      const next = offset + first < all.length ? String(offset + first) : undefined;
+      const size = Math.min(first, options.pageSize ?? 100);
+      const streams = all.slice(offset, offset + size);
+      const next = offset + size < all.length ? String(offset + size) : undefined;
       const page = { streams, cursor: next, fetchedAt: now() };
       pages.push(page);
       return page;
