@@ -60,7 +60,7 @@ export function createMetrics(): Metrics {
     }),
     tombstones: new client.Counter({
       name: "datagen_tombstones_total",
-      help: "Tombstones produced, by reason (ended, expired).",
+      help: "Tombstones acknowledged, by reason (ended, expired, deselected).",
       labelNames: ["reason"],
       registers,
     }),
@@ -117,6 +117,7 @@ export function recordScan(metrics: Metrics, summary: ScanSummary, finishedAt: n
   }
   metrics.tombstones.inc({ reason: "ended" }, summary.ended);
   metrics.tombstones.inc({ reason: "expired" }, summary.expired);
+  metrics.tombstones.inc({ reason: "deselected" }, summary.deselected);
   metrics.recovered.inc(summary.recovered);
   metrics.duplicates.inc(summary.duplicates);
   if (summary.rateLimitRemaining !== null) {

@@ -4,7 +4,8 @@
  * 1. fetch: page through every query of the plan, de-duplicate, and produce
  *    records while later pages are fetched;
  * 2. settle: look up the streams that were live and went missing (recover
- *    or tombstone them) and expire those past 48 hours;
+ *    or tombstone them), expire those past 48 hours and deselect those the
+ *    configuration no longer selects;
  * 3. finish: flush, and only then compute the live state that follows.
  *
  * An id leaves the live state only once Kafka acknowledged its tombstone:
@@ -18,6 +19,7 @@ import type { HelixQuery, StreamSource } from "./helix.ts";
 import type { RecordSink } from "./batcher.ts";
 import type { ScanPlan } from "./shards.ts";
 import { runPool } from "./pool.ts";
+import { type Selection, selects } from "./selection.ts";
 import { ScanDeduper } from "./dedupe.ts";
 import { findMissing, type LiveState, type Missing, nextState, resolveLookups } from "./endings.ts";
 import {
@@ -64,12 +66,14 @@ export interface ScanSummary {
   ended: number;
   /** Acknowledged tombstones for streams past the 48-hour cap. */
   expired: number;
+  /** Acknowledged tombstones for streams that left the selection (filters, MAX_STREAMS). */
+  deselected: number;
   lookups: number;
   durationMs: number;
   /** Milliseconds from the last page's arrival to the last acknowledgement. */
   drainMs: number;
   rateLimitRemaining: number | null;
-  /** Whether missing streams were settled (a complete, unrestricted scan with a known state). */
+  /** Whether every missing stream was settled (a complete scan with a known state). */
   settled: boolean;
 }
 
@@ -83,8 +87,13 @@ export interface ScanOptions {
   scanId: string;
   /** Shards fetched at once. */
   concurrency: number;
-  /** Stop after this many distinct streams (a top-N scan never settles missing streams). */
+  /**
+   * Stop after this many distinct streams (the top N by viewers). Missing
+   * streams that are still live but below the cut are deselected.
+   */
   maxStreams?: number;
+  /** The filters: a stream of the previous state that they no longer select is deselected. */
+  selection?: Selection;
   /** Stops the scan (shutdown): pending Helix calls end, what was fetched is sent. */
   signal?: AbortSignal;
   /** Milliseconds since the epoch. */
@@ -133,6 +142,8 @@ interface ScanState {
   lastPageAt: number;
   /** The MAX_STREAMS cut was reached. */
   restricted: boolean;
+  /** The lowest viewer count the pages listed: with the cut reached, the top N's floor. */
+  lowestViewers: number;
   /** Every missing stream was looked up or expired. */
   settled: boolean;
   /** A write was refused: nothing written in this scan can count as acknowledged. */
@@ -159,6 +170,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
     counts: { pages: 0, streams: 0, records: 0, recovered: 0, lookups: 0 },
     lastPageAt: 0,
     restricted: false,
+    lowestViewers: Infinity,
     settled: false,
     sinkFailed: false,
     failure: null,
@@ -223,6 +235,9 @@ async function fetchQuery(state: ScanState, index: number, query: HelixQuery): P
     });
     counts.pages++;
     counts.streams += page.streams.length;
+    for (const s of page.streams) {
+      state.lowestViewers = Math.min(state.lowestViewers, s.viewer_count);
+    }
     state.lastPageAt = Math.max(state.lastPageAt, page.fetchedAt);
     await produce(state, dedupe.add(index, see(state, page.streams, page.fetchedAt)));
     cursor = page.cursor;
@@ -235,18 +250,28 @@ async function settleMissing(state: ScanState): Promise<void> {
   const { previous, source } = state.options;
   if (previous === null) return;
   const missing = findMissing(previous, state.dedupe.released, { now: state.now() });
-  const expired: StreamRecord[] = [];
+  const settling: StreamRecord[] = [];
   for (const id of missing.expired) {
     const record = tombstone(state, id, "expired");
-    if (record !== null) expired.push(record);
+    if (record !== null) settling.push(record);
   }
-  await write(state, expired).catch((error) => fail(state, classify(state, error, "kafka")));
+  // A stream the filters no longer select (they were narrowed) leaves without a look-up.
+  const lookup: Missing[] = [];
+  for (const m of missing.lookup) {
+    if (selected(state, previous.get(m.id)!)) {
+      lookup.push(m);
+      continue;
+    }
+    const record = tombstone(state, m.id, "deselected");
+    if (record !== null) settling.push(record);
+  }
+  await write(state, settling).catch((error) => fail(state, classify(state, error, "kafka")));
 
   if (!canSettle(state)) {
-    for (const m of missing.lookup) state.unresolved.add(m.id);
+    for (const m of lookup) state.unresolved.add(m.id);
     return;
   }
-  const batches = byUser(missing.lookup, LOOKUP_USERS);
+  const batches = byUser(lookup, LOOKUP_USERS);
   for (const [i, batch] of batches.entries()) {
     if (!canSettle(state)) {
       // An unanswered look-up proves nothing: keep those streams as they were.
@@ -261,13 +286,21 @@ async function settleMissing(state: ScanState): Promise<void> {
       });
       state.counts.lookups++;
       const outcome = resolveLookups(batch, page.streams, { seen: state.produced });
-      state.counts.recovered += outcome.recovered.length;
       const records: StreamRecord[] = [];
       for (const id of outcome.ended) {
         const record = tombstone(state, id, "ended");
         if (record !== null) records.push(record);
       }
-      await produce(state, see(state, [...outcome.recovered, ...outcome.discovered], state.now()));
+      // Live but outside the selection now (another category, below the top N): deselect.
+      const recovered = outcome.recovered.filter((s) => kept(state, s));
+      for (const s of outcome.recovered) {
+        if (recovered.includes(s)) continue;
+        const record = tombstone(state, s.id, "deselected");
+        if (record !== null) records.push(record);
+      }
+      state.counts.recovered += recovered.length;
+      const discovered = outcome.discovered.filter((s) => kept(state, s));
+      await produce(state, see(state, [...recovered, ...discovered], state.now()));
       await write(state, records);
     } catch (error) {
       fail(state, classify(state, error, "lookup"));
@@ -312,6 +345,7 @@ async function finish(state: ScanState): Promise<ScanOutcome> {
   }
   const ended = acknowledged ? countReasons(state.tombstones, "ended") : 0;
   const expired = acknowledged ? countReasons(state.tombstones, "expired") : 0;
+  const deselected = acknowledged ? countReasons(state.tombstones, "deselected") : 0;
   const failure = state.failure ?? undefined;
   return {
     summary: {
@@ -321,6 +355,7 @@ async function finish(state: ScanState): Promise<ScanOutcome> {
       ...counts,
       ended,
       expired,
+      deselected,
       distinct: counts.streams - dedupe.counts.duplicates,
       duplicates: dedupe.counts.duplicates,
       lateDuplicates: dedupe.counts.lateDuplicates,
@@ -333,9 +368,21 @@ async function finish(state: ScanState): Promise<ScanOutcome> {
   };
 }
 
-/** Whether missing streams may be settled: nothing broke, and the scan saw everything. */
+/** Whether missing streams may be settled: nothing broke and no stop came. */
 function canSettle(state: ScanState): boolean {
-  return state.failure === null && !state.abort.signal.aborted && !state.restricted;
+  return state.failure === null && !state.abort.signal.aborted;
+}
+
+function selected(state: ScanState, live: LiveStream): boolean {
+  return state.options.selection === undefined || selects(state.options.selection, live);
+}
+
+/** Whether a stream a look-up found live belongs in the topic. */
+function kept(state: ScanState, stream: HelixStream): boolean {
+  if (!selected(state, liveStream(stream))) return false;
+  // Under MAX_STREAMS, a stream below the top N's floor is not among them; one above it was
+  // missed by paging.
+  return !state.restricted || stream.viewer_count >= state.lowestViewers;
 }
 
 // A page's streams are turned into records at once, so that only their

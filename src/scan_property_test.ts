@@ -19,6 +19,7 @@ import {
   type MemorySink,
 } from "./testing/fake_source.ts";
 import { Prng } from "./sim/prng.ts";
+import { type Selection, selects } from "./selection.ts";
 
 const NOW = Date.parse("2026-11-29T12:00:00Z");
 const LANGUAGES = ["en", "de", "fr"];
@@ -30,6 +31,8 @@ interface Schedule {
   listed: HelixStream[];
   live: HelixStream[];
   queries: HelixQuery[];
+  selection?: Selection;
+  maxStreams?: number;
   concurrency: number;
   pageSize: number;
   /** Per call: the chance of an error. */
@@ -96,11 +99,19 @@ function generate(rng: Prng): Schedule {
     listed.splice(rng.int(at, listed.length), 0, listed[at]);
   }
   const abort = rng.int(0, 2);
+  // A narrowed language filter, a top N, or the whole directory.
+  const shape = rng.int(0, 9);
+  const languages = shape <= 1 ? LANGUAGES.slice(0, rng.int(1, 2)) : LANGUAGES;
+  const queries = shape === 2 || rng.chance(0.5)
+    ? [shape <= 1 ? { language: languages } : {}]
+    : languages.map((l) => ({ language: [l] }));
   return {
+    selection: shape <= 1 ? { languages, gameIds: [], userLogins: [] } : undefined,
+    maxStreams: shape === 2 ? rng.int(1, Math.max(1, listed.length)) : undefined,
     previous: rng.chance(0.9) ? new Map(previousStreams.map((s) => [s.id, liveStream(s)])) : null,
     listed,
     live,
-    queries: rng.chance(0.5) ? [{}] : LANGUAGES.map((l) => ({ language: [l] })),
+    queries,
     concurrency: rng.int(1, 4),
     pageSize: rng.pick([2, 5, 10, 100]),
     errorRate: rng.chance(0.3) ? 0.1 : 0,
@@ -160,6 +171,8 @@ async function run(schedule: Schedule, rng: Prng): Promise<Run> {
     previous: schedule.previous,
     scanId: "scan",
     concurrency: schedule.concurrency,
+    selection: schedule.selection,
+    maxStreams: schedule.maxStreams,
     signal: shutdown.signal,
     now: () => NOW,
   });
@@ -207,6 +220,10 @@ function check(schedule: Schedule, { outcome, source, sink, abortedAt, returnedA
     if (state !== null) {
       const live = [...acknowledged.values()].filter((r) => r.value !== null).map((r) => r.key);
       assert.deepEqual([...state.keys()].sort(), live.sort());
+      // The topic holds exactly what the configuration selects.
+      for (const [id, stream] of state) {
+        assert.ok(!schedule.selection || selects(schedule.selection, stream), `${id} not selected`);
+      }
     }
   }
 

@@ -153,3 +153,65 @@ Deno.test("an aborted scan returns within a second while a call hangs", async ()
   assert.ok(performance.now() - started < 1000);
   assert.equal(summary.result, "aborted");
 });
+
+const ALL = { languages: [], gameIds: [], userLogins: [] };
+
+function tombstones(
+  records: { key: string; value: string | null; headers: Record<string, string> }[],
+) {
+  return records.filter((r) => r.value === null).map((r) => [r.key, r.headers["end-reason"]]);
+}
+
+Deno.test("streams outside a narrowed language filter are deselected without a look-up", async () => {
+  const en = fakeStream("1", { language: "en" });
+  const de = fakeStream("2", { language: "de" });
+  const { fake, sink, run } = scan({ listed: [en], live: [en, de] }, {
+    plan: { queries: [{ language: ["en"] }], sharded: false },
+    previous: stateOf(en, de),
+    selection: { ...ALL, languages: ["en"] },
+  });
+  const { summary, state } = await run;
+  assert.equal(summary.result, "ok");
+  assert.deepEqual(tombstones(sink.acknowledged), [["2", "deselected"]]);
+  assert.equal(fake.calls.filter((c) => c.lookup).length, 0);
+  assert.equal(summary.deselected, 1);
+  assert.deepEqual([...state!.keys()], ["1"]);
+});
+
+Deno.test("a stream that changes category and leaves a game filter is deselected", async () => {
+  const before = fakeStream("1", { game_id: "509658" });
+  const moved = fakeStream("1", { game_id: "32982" });
+  const { sink, run } = scan({ listed: [], live: [moved] }, {
+    plan: { queries: [{ game_id: ["509658"] }], sharded: false },
+    previous: stateOf(before),
+    selection: { ...ALL, gameIds: ["509658"] },
+  });
+  const { summary, state } = await run;
+  assert.equal(summary.result, "ok");
+  assert.deepEqual(tombstones(sink.acknowledged), [["1", "deselected"]]);
+  assert.equal(sink.acknowledged.length, 1);
+  assert.equal(summary.recovered, 0);
+  assert.equal(state!.size, 0);
+});
+
+Deno.test("under MAX_STREAMS a stream below the cut is deselected, a gone one ended, a missed one recovered", async () => {
+  const top = [900, 800, 700].map((v, i) => fakeStream(`t${i}`, { viewer_count: v }));
+  const below = fakeStream("b", { viewer_count: 10 });
+  const missed = fakeStream("m", { viewer_count: 750 });
+  const gone = fakeStream("g", { viewer_count: 500 });
+  const { sink, run } = scan({ listed: [...top, below], live: [...top, below, missed] }, {
+    previous: stateOf(below, missed, gone),
+    maxStreams: 3,
+  });
+  const { summary, state } = await run;
+  assert.equal(summary.result, "ok");
+  assert.deepEqual(tombstones(sink.acknowledged).sort(), [["b", "deselected"], ["g", "ended"]]);
+  assert.deepEqual(keys(sink.acknowledged.filter((r) => r.value !== null)).sort(), [
+    "m",
+    "t0",
+    "t1",
+    "t2",
+  ]);
+  assert.equal(summary.recovered, 1);
+  assert.deepEqual([...state!.keys()].sort(), ["m", "t0", "t1", "t2"]);
+});

@@ -42,7 +42,7 @@ export function logScan(summary: ScanSummary, sink = "Kafka"): void {
   };
   if (result === "ok") {
     log.info(
-      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {recovered} recovered in {durationMs} ms; rate limit left {rateLimitRemaining}",
+      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {deselected} deselected, {recovered} recovered in {durationMs} ms; rate limit left {rateLimitRemaining}",
       properties,
     );
   } else {
@@ -79,6 +79,7 @@ function runOneScan(
     scanId: crypto.randomUUID(),
     concurrency: config.scan.concurrency,
     maxStreams: config.filters.maxStreams,
+    selection: config.filters,
     signal: options.signal,
   });
 }

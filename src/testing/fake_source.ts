@@ -52,7 +52,7 @@ export interface FakeLookup {
 /** A fake stream source and what it saw. */
 export interface FakeSource extends StreamSource {
   readonly calls: FakeCall[];
-  /** Pages answered (not failed), in order. */
+  /** Listing pages answered (not failed), in order; look-ups are kept apart. */
   readonly pages: StreamPage[];
   /** Answered look-ups. */
   readonly lookups: FakeLookup[];
@@ -119,9 +119,7 @@ export function createFakeSource(options: FakeSourceOptions): FakeSource {
       if (call.lookup) {
         const answered = live.filter((s) => matches(query, s)).slice(0, first);
         lookups.push({ userIds: [...query.user_id!], answered });
-        const page = { streams: answered, fetchedAt: now() };
-        pages.push(page);
-        return page;
+        return { streams: answered, fetchedAt: now() };
       }
       const all = options.listed.filter((s) => matches(query, s));
       const offset = cursor === undefined ? 0 : Number(cursor);
