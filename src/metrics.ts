@@ -23,6 +23,7 @@ export interface Metrics {
   rateLimitWaits: client.Counter;
   lastSuccess: client.Gauge;
   kafkaUp: client.Gauge;
+  unlistedLanguages: client.Counter;
 }
 
 /** Creates the metrics on a new registry. */
@@ -98,6 +99,11 @@ export function createMetrics(): Metrics {
     kafkaUp: new client.Gauge({
       name: "datagen_kafka_up",
       help: "1 while the broker answered the last probe, else 0.",
+      registers,
+    }),
+    unlistedLanguages: new client.Counter({
+      name: "datagen_unlisted_languages_total",
+      help: "Languages that audits found outside the language split (they join it).",
       registers,
     }),
   };

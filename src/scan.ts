@@ -104,6 +104,8 @@ export interface ScanOptions {
 export interface ScanOutcome {
   summary: ScanSummary;
   state: LiveState | null;
+  /** Every language the listing pages showed. */
+  languages: ReadonlySet<string>;
 }
 
 /** Helix answers at most this many user ids in one look-up. */
@@ -144,6 +146,7 @@ interface ScanState {
   restricted: boolean;
   /** The lowest viewer count the pages listed: with the cut reached, the top N's floor. */
   lowestViewers: number;
+  readonly languages: Set<string>;
   /** Every missing stream was looked up or expired. */
   settled: boolean;
   /** A write was refused: nothing written in this scan can count as acknowledged. */
@@ -171,6 +174,7 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
     lastPageAt: 0,
     restricted: false,
     lowestViewers: Infinity,
+    languages: new Set(),
     settled: false,
     sinkFailed: false,
     failure: null,
@@ -237,6 +241,7 @@ async function fetchQuery(state: ScanState, index: number, query: HelixQuery): P
     counts.streams += page.streams.length;
     for (const s of page.streams) {
       state.lowestViewers = Math.min(state.lowestViewers, s.viewer_count);
+      state.languages.add(s.language);
     }
     state.lastPageAt = Math.max(state.lastPageAt, page.fetchedAt);
     await produce(state, dedupe.add(index, see(state, page.streams, page.fetchedAt)));
@@ -365,6 +370,7 @@ async function finish(state: ScanState): Promise<ScanOutcome> {
       settled: state.settled,
     },
     state: next,
+    languages: state.languages,
   };
 }
 

@@ -10,8 +10,9 @@ import type { Kafka, KafkaConfig, Producer } from "kafkajs";
 import type { Config } from "./config.ts";
 import type { StreamSource } from "./helix.ts";
 import { createBatcher, type RecordSink } from "./batcher.ts";
-import { planScan } from "./shards.ts";
-import { runScan, type ScanFailure, type ScanSummary } from "./scan.ts";
+import { planScan, splitsByLanguage } from "./shards.ts";
+import { runScan, type ScanFailure, type ScanOutcome, type ScanSummary } from "./scan.ts";
+import { LanguageAudit } from "./audit.ts";
 import type { LiveState } from "./endings.ts";
 import { createKafka, createProducer, DELIVERY, ensureTopic, kafkaSender } from "./kafka.ts";
 import { readLiveState } from "./kafka_rebuild.ts";
@@ -66,15 +67,48 @@ export function describeFailure(failure: ScanFailure, sink = "Kafka"): string {
   }
 }
 
+/** Whether the one scan of `--once` or `--dry-run` is an audit. */
+function auditOnce(config: Config): LanguageAudit | null {
+  return config.audit && splitsByLanguage(config.filters, config.scan.mode)
+    ? new LanguageAudit(0)
+    : null;
+}
+
+/** Adds what an audit found to the split; each new language is logged once and counted. */
+function learnLanguages(
+  audit: LanguageAudit,
+  outcome: ScanOutcome,
+  metrics: Metrics,
+): void {
+  for (const language of audit.learn(outcome.languages)) {
+    metrics.unlistedLanguages.inc();
+    log.warn(
+      "Found live streams in language {language}, outside the language split; it joins the split from now on",
+      { language },
+    );
+  }
+}
+
 function runOneScan(
   context: ServiceContext,
-  options: { sink: RecordSink; previous: LiveState | null; signal?: AbortSignal },
+  options: {
+    sink: RecordSink;
+    previous: LiveState | null;
+    signal?: AbortSignal;
+    /** Page unsplit (an audit). */
+    audit?: boolean;
+    extraLanguages?: readonly string[];
+  },
 ) {
   const { config } = context;
+  if (options.audit) log.info("Audit scan: paging unsplit to find languages outside the split");
   return runScan({
     source: context.source,
     sink: options.sink,
-    plan: planScan(config.filters, config.scan.mode),
+    plan: planScan(config.filters, config.scan.mode, {
+      audit: options.audit,
+      extraLanguages: options.extraLanguages,
+    }),
     previous: options.previous,
     scanId: crypto.randomUUID(),
     concurrency: config.scan.concurrency,
@@ -111,7 +145,15 @@ export async function dryRun(
       closed.abort();
     }
   });
-  const { summary } = await runOneScan(context, { sink, previous: null, signal: closed.signal });
+  const audit = auditOnce(context.config);
+  const outcome = await runOneScan(context, {
+    sink,
+    previous: null,
+    signal: closed.signal,
+    audit: audit !== null,
+  });
+  if (audit !== null) learnLanguages(audit, outcome, context.metrics);
+  const { summary } = outcome;
   if (closed.signal.aborted) {
     log.debug("Stopped: stdout was closed");
     return 0;
@@ -189,7 +231,14 @@ export async function runOnce(context: ServiceContext, kafkaConfig: KafkaConfig)
   }
   try {
     const sink = createBatcher(kafkaSender(session.producer, context.config.kafka.topic));
-    const { summary } = await runOneScan(context, { sink, previous: session.state });
+    const audit = auditOnce(context.config);
+    const outcome = await runOneScan(context, {
+      sink,
+      previous: session.state,
+      audit: audit !== null,
+    });
+    if (audit !== null) learnLanguages(audit, outcome, context.metrics);
+    const { summary } = outcome;
     recordScan(context.metrics, summary, Date.now());
     logScan(summary);
     return summary.result === "ok" ? 0 : 1;
@@ -259,12 +308,22 @@ export async function runService(
     metrics.kafkaUp.set(1);
     const scanAbort = new AbortController();
     const sender = kafkaSender(current.producer, config.kafka.topic);
-    const scan = async () => {
-      const { summary, state } = await runOneScan(context, {
+    const languageAudit = new LanguageAudit(
+      splitsByLanguage(config.filters, config.scan.mode) ? config.scan.auditIntervalMs : 0,
+    );
+    const scan = async (startup: boolean) => {
+      const startedAt = Date.now();
+      const auditing = languageAudit.due(startedAt, { startup });
+      const outcome = await runOneScan(context, {
         sink: createBatcher(sender),
         previous: current.state,
         signal: scanAbort.signal,
+        audit: auditing,
+        extraLanguages: languageAudit.extraLanguages,
       });
+      const { summary, state } = outcome;
+      learnLanguages(languageAudit, outcome, metrics);
+      if (auditing) languageAudit.done(startedAt, summary.result === "ok");
       if (state !== null) current.state = state;
       const finishedAt = Date.now();
       recordScan(metrics, summary, finishedAt);
@@ -276,25 +335,31 @@ export async function runService(
       }
       logScan(summary);
     };
-    const tick = () => {
+    const tick = (startup = false) => {
       if (shutdown.signal.aborted) return;
       if (running !== null) {
         log.warn("Skipping a scheduled scan: the previous scan is still running");
         return;
       }
-      running = scan().catch((error) => log.error("Scan crashed: {error}", { error })).finally(
-        () => {
-          running = null;
-        },
-      );
+      running = scan(startup).catch((error) => log.error("Scan crashed: {error}", { error }))
+        .finally(
+          () => {
+            running = null;
+          },
+        );
     };
     const probe = createProbe(kafkaConfig, (up) => {
       status.brokerReachable = up;
       metrics.kafkaUp.set(up ? 1 : 0);
     });
     const timer = setInterval(probe, PROBE_INTERVAL_MS);
-    Deno.cron("twitch-datagen scan", config.schedule.source, { signal: shutdown.signal }, tick);
-    tick();
+    Deno.cron(
+      "twitch-datagen scan",
+      config.schedule.source,
+      { signal: shutdown.signal },
+      () => tick(),
+    );
+    tick(true);
     await new Promise((resolve) =>
       shutdown.signal.addEventListener("abort", resolve, { once: true })
     );

@@ -54,6 +54,7 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
     seed: settings.seed,
     streams: settings.streams,
     expiredStreams: settings.expiredStreams,
+    unlistedStreams: settings.unlistedStreams,
     churn: settings.churn,
     epoch: Math.floor(clock() / 1000) * 1000,
   });

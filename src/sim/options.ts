@@ -26,6 +26,8 @@ export interface SimulatorOptions {
   hostname: string;
   /** Streams that started more than 48 hours ago, still listed (`SIM_EXPIRED_STREAMS`, default 0). */
   expiredStreams: number;
+  /** Streams whose language code is outside ISO 639-1 and Twitch's own (`SIM_UNLISTED_LANGUAGES`, default 0). */
+  unlistedStreams: number;
   /** After this many successful Get Streams answers, every further one is a 503 (`SIM_FAIL_AFTER`). */
   failAfter?: number;
   /** Lifetime of app access tokens in seconds (`SIM_TOKEN_TTL`, default 5184000 = 60 days). */
@@ -55,6 +57,7 @@ export function defaultSimulatorOptions(): SimulatorOptions {
     port: 0,
     hostname: "127.0.0.1",
     expiredStreams: 0,
+    unlistedStreams: 0,
     failAfter: undefined,
     tokenTtlSeconds: 5_184_000,
     clientId: DEFAULT_CLIENT_ID,
@@ -100,6 +103,12 @@ export function parseSimOptions(env: Record<string, string | undefined>): Simula
       "an integer from 0 to SIM_STREAMS",
     ) ??
       d.expiredStreams,
+    unlistedStreams: readInteger(
+      env,
+      "SIM_UNLISTED_LANGUAGES",
+      [0, MAX_STREAMS],
+      "an integer from 0 to SIM_STREAMS",
+    ) ?? d.unlistedStreams,
     failAfter: readInteger(
       env,
       "SIM_FAIL_AFTER",
@@ -114,6 +123,12 @@ export function parseSimOptions(env: Record<string, string | undefined>): Simula
     throw new ConfigError(
       "SIM_EXPIRED_STREAMS",
       `${options.expiredStreams} is more than the ${options.streams} streams; expected at most SIM_STREAMS`,
+    );
+  }
+  if (options.expiredStreams + options.unlistedStreams > options.streams) {
+    throw new ConfigError(
+      "SIM_UNLISTED_LANGUAGES",
+      `${options.unlistedStreams} and ${options.expiredStreams} expired are more than the ${options.streams} streams; expected at most SIM_STREAMS together`,
     );
   }
   return options;

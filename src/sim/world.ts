@@ -23,6 +23,8 @@ export interface WorldOptions {
   streams: number;
   /** The first this many streams started more than 48 hours ago. */
   expiredStreams: number;
+  /** The this many streams after the expired ones have a language code outside the usual list. */
+  unlistedStreams?: number;
   /** How lively the world is; 0 keeps it frozen. */
   churn: number;
   /** The start, in milliseconds: `started_at` values are counted back from it. */
@@ -57,7 +59,11 @@ export interface World {
 
 /** Creates the world at its start: streams 0 .. streams-1, all live. */
 export function createWorld(options: WorldOptions): World {
-  const generate = { now: options.epoch, expiredStreams: options.expiredStreams };
+  const generate = {
+    now: options.epoch,
+    expiredStreams: options.expiredStreams,
+    unlistedStreams: options.unlistedStreams,
+  };
   const capacity = Math.max(16, options.streams);
   const world: World = {
     options,
