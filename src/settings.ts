@@ -111,6 +111,11 @@ export const SETTINGS: readonly Setting[] = [
     description: "how fast simulated viewers and streams change; 0 = static",
   },
   {
+    name: "SIM_RESTART_RATE",
+    default: "0.3",
+    description: "under churn, share of ending streams whose channel soon goes live again",
+  },
+  {
     name: "SIM_PORT",
     default: "0 (any free port)",
     description: "port of the in-process simulator",

@@ -56,6 +56,7 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
     expiredStreams: settings.expiredStreams,
     unlistedStreams: settings.unlistedStreams,
     churn: settings.churn,
+    restartRate: settings.restartRate,
     epoch: Math.floor(clock() / 1000) * 1000,
   });
   const state: ServerState = {

@@ -20,6 +20,11 @@ export interface SimulatorOptions {
   faultRate: number;
   /** How fast viewer counts and streams change; 0 = static (`SIM_CHURN`, default 0). */
   churn: number;
+  /**
+   * Under churn, the share of ending streams whose channel goes live again a
+   * few minutes later under a new stream id (`SIM_RESTART_RATE`, default 0.3).
+   */
+  restartRate: number;
   /** Port to listen on; 0 = any free port (`SIM_PORT`, default 0). */
   port: number;
   /** Address to listen on (default 127.0.0.1, and ::1 too when available). */
@@ -54,6 +59,7 @@ export function defaultSimulatorOptions(): SimulatorOptions {
     rateLimit: 800,
     faultRate: 0,
     churn: 0,
+    restartRate: 0.3,
     port: 0,
     hostname: "127.0.0.1",
     expiredStreams: 0,
@@ -94,6 +100,8 @@ export function parseSimOptions(env: Record<string, string | undefined>): Simula
       d.faultRate,
     churn: readNumber(env, "SIM_CHURN", [0, 10_000], "a number from 0 (static) to 10000, e.g. 1") ??
       d.churn,
+    restartRate: readNumber(env, "SIM_RESTART_RATE", [0, 1], "a fraction from 0 to 1, e.g. 0.3") ??
+      d.restartRate,
     port: readInteger(env, "SIM_PORT", [0, 65_535], "a port from 0 (any free port) to 65535") ??
       d.port,
     expiredStreams: readInteger(
