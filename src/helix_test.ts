@@ -160,3 +160,30 @@ Deno.test("an abort ends a page request that is waiting for an answer within a s
     await accepting.catch(() => {});
   }
 });
+
+Deno.test("an abort ends a wait for the rate limit's reset within a second", async () => {
+  // One point a minute: the second page waits for the reset, about a minute away.
+  await using sim = await startSimulator({ streams: 300, rateLimit: 1 });
+  await withMockApiPort(sim.port, async () => {
+    let waits = 0;
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+      onRateLimitWait: () => waits++,
+    });
+    const first = await source.fetchPage({}, {});
+    const abort = new AbortController();
+    const started = performance.now();
+    const pending = source.fetchPage({}, { cursor: first.cursor, signal: abort.signal });
+    while (waits === 0 && performance.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(waits > 0, true, "the client should be waiting for the rate limit");
+    const aborted = performance.now();
+    abort.abort();
+    const error = await pending.then(() => null, (e) => e);
+    assert.ok(performance.now() - aborted < 1000);
+    assert.equal((error as Error).message, "Helix request aborted (shutting down)");
+  });
+});
