@@ -258,6 +258,7 @@ Deno.test(`the scan keeps its invariants over ${SCHEDULES} random fault schedule
       );
     }
   }
+  console.log(`${SCHEDULES} schedules from SCAN_PROPERTY_SEED=${base}: ${JSON.stringify(results)}`);
   // The schedules must reach every outcome, or the faults are not being exercised.
   assert.ok(
     results.ok > 100 && results.failed > 100 && results.aborted > 100,
