@@ -119,10 +119,7 @@ function runOneScan(
 }
 
 /** `--dry-run`: one scan, records printed as JSON lines on stdout; no broker. */
-export async function dryRun(
-  context: ServiceContext,
-  stdout: { write(bytes: Uint8Array): Promise<number> } = Deno.stdout,
-): Promise<number> {
+export async function dryRun(context: ServiceContext): Promise<number> {
   const encoder = new TextEncoder();
   // A reader that has read enough (`| head -3`) closes the pipe: stop quietly, that is success.
   const closed = new AbortController();
@@ -139,7 +136,7 @@ export async function dryRun(
     const bytes = encoder.encode(text);
     try {
       let written = 0;
-      while (written < bytes.length) written += await stdout.write(bytes.subarray(written));
+      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
     } catch (error) {
       if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
       closed.abort();
@@ -311,9 +308,11 @@ export async function runService(
     const languageAudit = new LanguageAudit(
       splitsByLanguage(config.filters, config.scan.mode) ? config.scan.auditIntervalMs : 0,
     );
-    const scan = async (startup: boolean) => {
+    let scans = 0;
+    const scan = async () => {
       const startedAt = Date.now();
-      const auditing = languageAudit.due(startedAt, { startup });
+      // The start-up scan is never an audit, so that it stays fast.
+      const auditing = languageAudit.due(startedAt, { startup: scans++ === 0 });
       const outcome = await runOneScan(context, {
         sink: createBatcher(sender),
         previous: current.state,
@@ -335,31 +334,25 @@ export async function runService(
       }
       logScan(summary);
     };
-    const tick = (startup = false) => {
+    const tick = () => {
       if (shutdown.signal.aborted) return;
       if (running !== null) {
         log.warn("Skipping a scheduled scan: the previous scan is still running");
         return;
       }
-      running = scan(startup).catch((error) => log.error("Scan crashed: {error}", { error }))
-        .finally(
-          () => {
-            running = null;
-          },
-        );
+      running = scan().catch((error) => log.error("Scan crashed: {error}", { error })).finally(
+        () => {
+          running = null;
+        },
+      );
     };
     const probe = createProbe(kafkaConfig, (up) => {
       status.brokerReachable = up;
       metrics.kafkaUp.set(up ? 1 : 0);
     });
     const timer = setInterval(probe, PROBE_INTERVAL_MS);
-    Deno.cron(
-      "twitch-datagen scan",
-      config.schedule.source,
-      { signal: shutdown.signal },
-      () => tick(),
-    );
-    tick(true);
+    Deno.cron("twitch-datagen scan", config.schedule.source, { signal: shutdown.signal }, tick);
+    tick();
     await new Promise((resolve) =>
       shutdown.signal.addEventListener("abort", resolve, { once: true })
     );
