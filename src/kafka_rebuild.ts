@@ -105,7 +105,8 @@ export function parseLive(text: string): LiveStream | null {
       started_at: startedAt,
       language,
       game_id: gameId,
-      user_login: userLogin,
+      // A match can be a slice that keeps the whole record's text alive: copy it out.
+      user_login: JSON.parse(`"${userLogin}"`),
     });
   }
   try {
