@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runScan, type ScanOptions } from "./scan.ts";
+import { createMetrics, recordScan } from "./metrics.ts";
 import type { LiveState } from "./endings.ts";
 import { type HelixStream, liveStream } from "./record.ts";
 import {
@@ -214,4 +215,20 @@ Deno.test("under MAX_STREAMS a stream below the cut is deselected, a gone one en
   ]);
   assert.equal(summary.recovered, 1);
   assert.deepEqual([...state!.keys()].sort(), ["m", "t0", "t1", "t2"]);
+});
+
+Deno.test("datagen_tombstones_total counts a tombstone only once Kafka acknowledged it", async () => {
+  const gone = fakeStream("1");
+  const lost = await scan({ listed: [] }, {
+    previous: stateOf(gone),
+    sinkOptions: { failFlush: true },
+  }).run;
+  const kept = await scan({ listed: [] }, { previous: stateOf(gone) }).run;
+  const metrics = createMetrics();
+  recordScan(metrics, lost.summary, NOW);
+  const before = await metrics.registry.getSingleMetricAsString("datagen_tombstones_total");
+  assert.match(before, /datagen_tombstones_total\{reason="ended"\} 0/);
+  recordScan(metrics, kept.summary, NOW);
+  const after = await metrics.registry.getSingleMetricAsString("datagen_tombstones_total");
+  assert.match(after, /datagen_tombstones_total\{reason="ended"\} 1/);
 });
