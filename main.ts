@@ -43,6 +43,7 @@ export async function main(args: string[]): Promise<number> {
     config = parseConfig(env, {
       once: flags.once,
       dryRun: flags.dryRun,
+      audit: flags.audit,
       stderrIsTerminal: Deno.stderr.isTerminal(),
     });
     kafkaConfig = await kafkaClientConfig(config.kafka);

@@ -141,7 +141,9 @@ async function measure(name: string, plan: ScanPlan) {
   const peakRssMb = stopRss() / 1024 / 1024;
   const rateLimited = await sim.stop();
   await delivery.close();
-  if (summary.result !== "ok") throw new Error(`${name} scan ${summary.result}: ${summary.error}`);
+  if (summary.result !== "ok") {
+    throw new Error(`${name} scan ${summary.result}: ${summary.failure?.message}`);
+  }
   const bound = scanLowerBound(plan, languageCounts(), {
     latencyMs,
     rateLimit,

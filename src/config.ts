@@ -14,6 +14,7 @@ import {
   parseBoolean,
   parseBrokers,
   parseChoice,
+  parseDuration,
   parseInteger,
   parseList,
   parseToken,
@@ -55,13 +56,21 @@ export interface Config {
   };
   schedule: CronSchedule;
   filters: StreamFilters;
-  scan: { mode: (typeof SCAN_MODES)[number]; concurrency: number; requestTimeoutMs: number };
+  scan: {
+    mode: (typeof SCAN_MODES)[number];
+    concurrency: number;
+    requestTimeoutMs: number;
+    /** Milliseconds between audit scans that page unsplit; 0 = never. */
+    auditIntervalMs: number;
+  };
   log: { level: (typeof LOG_LEVELS)[number]; format: "json" | "pretty" };
   http: { host: string; port: number };
   /** Simulator settings, when `source` is `simulated`. */
   sim?: Partial<SimulatorOptions>;
   once: boolean;
   dryRun: boolean;
+  /** Whether `--once` or `--dry-run` scans as an audit (`--audit`). */
+  audit: boolean;
 }
 
 /**
@@ -90,7 +99,7 @@ function get(env: Record<string, string | undefined>, name: string): string | un
  */
 export function parseConfig(
   env: Record<string, string | undefined>,
-  options: { once?: boolean; dryRun?: boolean; stderrIsTerminal?: boolean } = {},
+  options: { once?: boolean; dryRun?: boolean; audit?: boolean; stderrIsTerminal?: boolean } = {},
 ): Config {
   const opt = <T>(name: string, parse: (raw: string) => T): T | undefined => {
     const raw = get(env, name);
@@ -250,6 +259,10 @@ export function parseConfig(
         "HELIX_TIMEOUT_MS",
         (r) => parseInteger("HELIX_TIMEOUT_MS", r, { min: 100, max: 300_000 }),
       ) ?? 10_000,
+      auditIntervalMs: opt(
+        "SCAN_AUDIT_INTERVAL",
+        (r) => parseDuration("SCAN_AUDIT_INTERVAL", r, { minMs: 60_000 }),
+      ) ?? 3_600_000,
     },
     log: {
       level: opt("LOG_LEVEL", (r) => parseChoice("LOG_LEVEL", r, LOG_LEVELS)) ?? "info",
@@ -259,6 +272,7 @@ export function parseConfig(
     sim: source === "simulated" ? parseSimOptions(env) : undefined,
     once: options.once ?? false,
     dryRun: options.dryRun ?? false,
+    audit: options.audit ?? false,
   };
 }
 

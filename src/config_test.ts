@@ -116,3 +116,29 @@ Deno.test("each bad value is refused with one line naming the variable and the e
     });
   }
 });
+
+Deno.test("SCAN_AUDIT_INTERVAL defaults to an hour, takes s, m or h, and 0 turns audits off", () => {
+  assert.equal(parseConfig(twitch).scan.auditIntervalMs, 3_600_000);
+  assert.equal(parseConfig({ ...twitch, SCAN_AUDIT_INTERVAL: "0" }).scan.auditIntervalMs, 0);
+  assert.equal(parseConfig({ ...twitch, SCAN_AUDIT_INTERVAL: "1m" }).scan.auditIntervalMs, 60_000);
+  assert.equal(
+    parseConfig({ ...twitch, SCAN_AUDIT_INTERVAL: "2h" }).scan.auditIntervalMs,
+    7_200_000,
+  );
+  assert.throws(
+    () => parseConfig({ ...twitch, SCAN_AUDIT_INTERVAL: "soon" }),
+    new ConfigError(
+      "SCAN_AUDIT_INTERVAL",
+      '"soon" is not a duration; expected a whole number with s, m or h, such as 60m, or 0',
+    ),
+  );
+  assert.throws(
+    () => parseConfig({ ...twitch, SCAN_AUDIT_INTERVAL: "30s" }),
+    new ConfigError("SCAN_AUDIT_INTERVAL", "30s is too short; expected at least 60s, or 0"),
+  );
+});
+
+Deno.test("--audit is a flag of its own", () => {
+  assert.equal(parseFlags(["--once", "--audit"]).audit, true);
+  assert.equal(parseFlags(["--once"]).audit, false);
+});

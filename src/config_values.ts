@@ -41,6 +41,23 @@ export function parseChoice<T extends string>(name: string, raw: string, choices
   return found;
 }
 
+/** Parses a duration such as `90s`, `60m` or `2h` into milliseconds; `0` alone is zero. */
+export function parseDuration(name: string, raw: string, range: { minMs: number }): number {
+  const text = raw.trim().toLowerCase();
+  if (text === "0") return 0;
+  const match = /^(\d{1,7})(s|m|h)$/.exec(text);
+  const form = "a whole number with s, m or h, such as 60m, or 0";
+  if (!match) throw new ConfigError(name, `"${raw}" is not a duration; expected ${form}`);
+  const ms = Number(match[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as "s" | "m" | "h"];
+  if (ms < range.minMs) {
+    throw new ConfigError(
+      name,
+      `${text} is too short; expected at least ${range.minMs / 1000}s, or 0`,
+    );
+  }
+  return ms;
+}
+
 /** Parses `true`/`false` (also `1`/`0`, `yes`/`no`). */
 export function parseBoolean(name: string, raw: string): boolean {
   const value = raw.trim().toLowerCase();

@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
 import { findMissing, nextState, resolveLookups } from "./endings.ts";
-import { type HelixStream, MAX_BROADCAST_MS } from "./record.ts";
+import { type HelixStream, type LiveStream, MAX_BROADCAST_MS } from "./record.ts";
+
+function live(userId: string, startedAt: number): LiveStream {
+  return { userId, startedAt, language: "en", gameId: "509658", userLogin: `login_${userId}` };
+}
 
 const now = Date.UTC(2026, 5, 1);
 const previous = new Map([
-  ["1", { userId: "u1", startedAt: now - 1000 }],
-  ["2", { userId: "u2", startedAt: now - 1000 }],
-  ["3", { userId: "u3", startedAt: now - MAX_BROADCAST_MS - 1 }],
-  ["4", { userId: "u4", startedAt: now - 1000 }],
+  ["1", live("u1", now - 1000)],
+  ["2", live("u2", now - 1000)],
+  ["3", live("u3", now - MAX_BROADCAST_MS - 1)],
+  ["4", live("u4", now - 1000)],
 ]);
 
 function stream(id: string, userId: string): HelixStream {
@@ -49,17 +53,14 @@ Deno.test("a new stream the scan already saw is not discovered twice", () => {
 });
 
 Deno.test("a complete scan replaces the state; ended streams leave", () => {
-  const observed = new Map([["1", { userId: "u1", startedAt: 5 }], ["7", {
-    userId: "u7",
-    startedAt: 6,
-  }]]);
+  const observed = new Map([["1", live("u1", 5)], ["7", live("u7", 6)]]);
   const state = nextState(previous, { observed, removed: ["3"], complete: true });
   assert.deepEqual([...state.keys()].sort(), ["1", "7"]);
-  assert.deepEqual(state.get("1"), { userId: "u1", startedAt: 5 });
+  assert.deepEqual(state.get("1"), live("u1", 5));
 });
 
 Deno.test("an incomplete scan only adds to the state", () => {
-  const observed = new Map([["7", { userId: "u7", startedAt: 6 }]]);
+  const observed = new Map([["7", live("u7", 6)]]);
   const state = nextState(previous, { observed, removed: ["3"], complete: false });
   assert.deepEqual([...state.keys()].sort(), ["1", "2", "4", "7"]);
 });

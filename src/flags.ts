@@ -13,6 +13,8 @@ import { SETTINGS } from "./settings.ts";
 export interface Flags {
   once: boolean;
   dryRun: boolean;
+  /** `--audit`: the one scan of `--once` or `--dry-run` pages unsplit. */
+  audit: boolean;
   help: boolean;
   version: boolean;
   healthcheck: boolean;
@@ -33,6 +35,7 @@ export function parseFlags(args: string[]): Flags {
   const options: Record<string, { type: "string" | "boolean" }> = {
     "once": { type: "boolean" },
     "dry-run": { type: "boolean" },
+    "audit": { type: "boolean" },
     "help": { type: "boolean" },
     "version": { type: "boolean" },
     "healthcheck": { type: "boolean" },
@@ -58,6 +61,7 @@ export function parseFlags(args: string[]): Flags {
   return {
     once: values["once"] === true,
     dryRun: values["dry-run"] === true,
+    audit: values["audit"] === true,
     help: values["help"] === true,
     version: values["version"] === true,
     healthcheck: values["healthcheck"] === true,

@@ -110,13 +110,18 @@ export function createHelixSource(options: HelixOptions): StreamSource {
     const api = client(lane);
     return await retry(async () => {
       try {
-        return await bounded(
-          api.callApi<{ data: HelixStream[]; pagination?: { cursor?: string } }>({
-            type: "helix",
-            url: "streams",
-            query,
-          }),
-          options.attemptTimeoutMs ?? attemptBoundMs(options.timeoutMs),
+        // twurple takes no signal, and its rate-limit queue may hold a request for up to
+        // a minute: race the call against the signal so that a stop ends the wait at once.
+        return await abortable(
+          bounded(
+            api.callApi<{ data: HelixStream[]; pagination?: { cursor?: string } }>({
+              type: "helix",
+              url: "streams",
+              query,
+            }),
+            options.attemptTimeoutMs ?? attemptBoundMs(options.timeoutMs),
+          ),
+          signal,
         );
       } catch (error) {
         throw toHelixError(error);
@@ -181,6 +186,23 @@ function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function aborted(): HelixError {
+  return new HelixError("Helix request aborted (shutting down)", { retryable: false });
+}
+
+/** Rejects at once when `signal` aborts; the abandoned call settles on its own. */
+function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal === undefined) return promise;
+  promise.catch(() => {});
+  if (signal.aborted) return Promise.reject(aborted());
+  let stop: () => void = () => {};
+  const stopped = new Promise<never>((_, reject) => {
+    stop = () => reject(aborted());
+    signal.addEventListener("abort", stop, { once: true });
+  });
+  return Promise.race([promise, stopped]).finally(() => signal.removeEventListener("abort", stop));
 }
 
 function createClient(authProvider: AppTokenAuthProvider, options: HelixOptions): ApiClient {

@@ -133,3 +133,57 @@ Deno.test("a token request that never answers still ends the attempt in bounded 
     await accepting.catch(() => {});
   }
 });
+
+Deno.test("an abort ends a page request that is waiting for an answer within a second", async () => {
+  // A server that accepts connections and never answers, as a stuck request or a long wait would.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    await withMockApiPort((listener.addr as Deno.NetAddr).port, async () => {
+      const source = createHelixSource({ clientId: "id", clientSecret: "secret", timeoutMs: 5000 });
+      const abort = new AbortController();
+      const started = performance.now();
+      setTimeout(() => abort.abort(), 100);
+      const error = await source.fetchPage({}, { signal: abort.signal }).then(() => null, (e) => e);
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed < 1000, `the request ended ${Math.round(elapsed)} ms after the start`);
+      assert.ok(error instanceof HelixError);
+      assert.equal(error.message, "Helix request aborted (shutting down)");
+      assert.equal(error.retryable, false);
+    });
+  } finally {
+    listener.close();
+    held.forEach((conn) => conn.close());
+    await accepting.catch(() => {});
+  }
+});
+
+Deno.test("an abort ends a wait for the rate limit's reset within a second", async () => {
+  // One point a minute: the second page waits for the reset, about a minute away.
+  await using sim = await startSimulator({ streams: 300, rateLimit: 1 });
+  await withMockApiPort(sim.port, async () => {
+    let waits = 0;
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+      onRateLimitWait: () => waits++,
+    });
+    const first = await source.fetchPage({}, {});
+    const abort = new AbortController();
+    const started = performance.now();
+    const pending = source.fetchPage({}, { cursor: first.cursor, signal: abort.signal });
+    while (waits === 0 && performance.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(waits > 0, true, "the client should be waiting for the rate limit");
+    const aborted = performance.now();
+    abort.abort();
+    const error = await pending.then(() => null, (e) => e);
+    assert.ok(performance.now() - aborted < 1000);
+    assert.equal((error as Error).message, "Helix request aborted (shutting down)");
+  });
+});

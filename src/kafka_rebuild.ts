@@ -263,17 +263,36 @@ export function explainRebuildFailure(
 export function parseLive(text: string): LiveStream | null {
   // The values are JSON.stringify output of Helix objects, where a quote inside
   // a string is always escaped, so these patterns can only match top-level
-  // fields. Reading two fields this way spares the start-up rebuild a full
+  // fields. Reading a few fields this way spares the start-up rebuild a full
   // parse (and its garbage) per record; anything unusual takes the full parse.
   const userId = /"user_id":"(\d+)"/.exec(text)?.[1];
   const startedAt = /"started_at":"([0-9T:.Z+-]+)"/.exec(text)?.[1];
-  if (userId !== undefined && startedAt !== undefined) {
-    return { userId, startedAt: Date.parse(startedAt) };
+  const language = /"language":"([a-zA-Z0-9-]*)"/.exec(text)?.[1];
+  const gameId = /"game_id":"(\d*)"/.exec(text)?.[1];
+  const userLogin = /"user_login":"(\w+)"/.exec(text)?.[1];
+  if (
+    userId !== undefined && startedAt !== undefined && language !== undefined &&
+    gameId !== undefined && userLogin !== undefined
+  ) {
+    return liveStream({
+      user_id: userId,
+      started_at: startedAt,
+      language,
+      game_id: gameId,
+      // A match can be a slice that keeps the whole record's text alive: copy it out.
+      user_login: JSON.parse(`"${userLogin}"`),
+    });
   }
   try {
     const value = JSON.parse(text);
     if (typeof value?.user_id !== "string" || typeof value?.started_at !== "string") return null;
-    return liveStream(value);
+    return liveStream({
+      user_id: value.user_id,
+      started_at: value.started_at,
+      language: typeof value.language === "string" ? value.language : "",
+      game_id: typeof value.game_id === "string" ? value.game_id : "",
+      user_login: typeof value.user_login === "string" ? value.user_login : "",
+    });
   } catch {
     return null;
   }

@@ -23,6 +23,7 @@ export interface Metrics {
   rateLimitWaits: client.Counter;
   lastSuccess: client.Gauge;
   kafkaUp: client.Gauge;
+  unlistedLanguages: client.Counter;
 }
 
 /** Creates the metrics on a new registry. */
@@ -60,7 +61,7 @@ export function createMetrics(): Metrics {
     }),
     tombstones: new client.Counter({
       name: "datagen_tombstones_total",
-      help: "Tombstones produced, by reason (ended, expired).",
+      help: "Tombstones acknowledged, by reason (ended, expired, deselected).",
       labelNames: ["reason"],
       registers,
     }),
@@ -100,6 +101,11 @@ export function createMetrics(): Metrics {
       help: "1 while the broker answered the last probe, else 0.",
       registers,
     }),
+    unlistedLanguages: new client.Counter({
+      name: "datagen_unlisted_languages_total",
+      help: "Languages that audits found outside the language split (they join it).",
+      registers,
+    }),
   };
   m.scans.inc({ result: "ok" }, 0);
   m.scans.inc({ result: "failed" }, 0);
@@ -117,6 +123,7 @@ export function recordScan(metrics: Metrics, summary: ScanSummary, finishedAt: n
   }
   metrics.tombstones.inc({ reason: "ended" }, summary.ended);
   metrics.tombstones.inc({ reason: "expired" }, summary.expired);
+  metrics.tombstones.inc({ reason: "deselected" }, summary.deselected);
   metrics.recovered.inc(summary.recovered);
   metrics.duplicates.inc(summary.duplicates);
   if (summary.rateLimitRemaining !== null) {

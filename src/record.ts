@@ -34,8 +34,8 @@ export interface StreamRecord {
   headers: Record<string, string>;
 }
 
-/** Why a tombstone was written. */
-export type EndReason = "ended" | "expired";
+/** Why a tombstone was written: the stream ended, is past 48 hours, or left the selection. */
+export type EndReason = "ended" | "expired" | "deselected";
 
 /** Scan metadata carried in every record's headers. */
 export interface ScanMeta {
@@ -47,6 +47,10 @@ export interface LiveStream {
   userId: string;
   /** `started_at` in milliseconds since the epoch. */
   startedAt: number;
+  /** What the filters select by, so that a narrowed filter can deselect a stream. */
+  language: string;
+  gameId: string;
+  userLogin: string;
 }
 
 /** Twitch ends every broadcast after 48 hours at most. */
@@ -86,8 +90,25 @@ export function tombstoneRecord(
 }
 
 /** The few fields of a stream that later scans need. */
-export function liveStream(stream: Pick<HelixStream, "user_id" | "started_at">): LiveStream {
-  return { userId: stream.user_id, startedAt: Date.parse(stream.started_at) };
+export function liveStream(
+  stream: Pick<HelixStream, "user_id" | "started_at" | "language" | "game_id" | "user_login">,
+): LiveStream {
+  return {
+    userId: stream.user_id,
+    startedAt: Date.parse(stream.started_at),
+    language: intern(stream.language),
+    gameId: intern(stream.game_id),
+    userLogin: stream.user_login,
+  };
+}
+
+// Languages and game ids repeat across many thousands of streams: keep one copy of each.
+const interned = new Map<string, string>();
+function intern(text: string): string {
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  if (interned.size < 100_000) interned.set(text, text);
+  return text;
 }
 
 /** Whether a stream started longer ago than any broadcast can last. */

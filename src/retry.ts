@@ -49,6 +49,8 @@ export async function retry<T>(fn: () => Promise<T>, options: RetryOptions): Pro
       const waitMs = backoffDelay(attempt, { ...options, random });
       options.onRetry?.(error, attempt, waitMs);
       await sleep(waitMs, options.signal);
+      // A stop during the wait ends the retry: no attempt starts after an abort.
+      if (options.signal?.aborted) throw error;
     }
   }
 }

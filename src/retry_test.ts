@@ -57,3 +57,24 @@ Deno.test("the last failure is thrown when attempts run out", async () => {
     { message: "failure 3" },
   );
 });
+
+Deno.test("an abort during the wait between attempts ends the retry without another attempt", async () => {
+  let calls = 0;
+  const abort = new AbortController();
+  const started = performance.now();
+  setTimeout(() => abort.abort(), 20);
+  const error = await retry(() => {
+    calls++;
+    return Promise.reject(new Error(`failure ${calls}`));
+  }, {
+    attempts: 5,
+    baseMs: 10_000,
+    capMs: 10_000,
+    retryable: () => true,
+    random: () => 1,
+    signal: abort.signal,
+  }).then(() => null, (e) => e);
+  assert.ok(performance.now() - started < 1000);
+  assert.equal(calls, 1);
+  assert.equal((error as Error).message, "failure 1");
+});

@@ -1,26 +1,38 @@
 /**
- * One scan: page through every query of the plan, de-duplicate, produce
- * records while later pages are fetched, then settle the streams that went
- * missing (look them up, recover or tombstone them) and expire those past
- * 48 hours. Helix and Kafka come in as parameters.
+ * One scan, in three phases around one explicit scan state:
+ *
+ * 1. fetch: page through every query of the plan, de-duplicate, and produce
+ *    records while later pages are fetched;
+ * 2. settle: look up the streams that were live and went missing (recover
+ *    or tombstone them), expire those past 48 hours and deselect those the
+ *    configuration no longer selects;
+ * 3. finish: flush, and only then compute the live state that follows.
+ *
+ * An id leaves the live state only once Kafka acknowledged its tombstone:
+ * a tombstone that is lost would otherwise leave a dead stream live in the
+ * topic until a restart. Helix and Kafka come in as parameters.
  *
  * @module
  */
 
-import type { HelixQuery, StreamSource } from "./helix.ts";
-import type { RecordSink } from "./batcher.ts";
-import type { ScanPlan } from "./shards.ts";
-import { ScanDeduper } from "./dedupe.ts";
-import { findMissing, type LiveState, type Missing, nextState, resolveLookups } from "./endings.ts";
+import type { HelixQuery } from "./helix.ts";
+import { runPool } from "./pool.ts";
+import { type LiveState, nextState } from "./endings.ts";
+import type { EndReason } from "./record.ts";
 import {
-  type HelixStream,
-  isExpired,
-  type LiveStream,
-  liveStream,
-  type StreamRecord,
-  streamRecord,
-  tombstoneRecord,
-} from "./record.ts";
+  classify,
+  createScanState,
+  fail,
+  produce,
+  type ScanFailure,
+  type ScanOptions,
+  type ScanState,
+  see,
+  SinkFailure,
+} from "./scan_state.ts";
+import { settleMissing } from "./scan_settle.ts";
+
+export type { ScanFailure, ScanOptions, ScanStage } from "./scan_state.ts";
 
 /** How a scan ended. */
 export type ScanResult = "ok" | "failed" | "aborted";
@@ -29,8 +41,8 @@ export type ScanResult = "ok" | "failed" | "aborted";
 export interface ScanSummary {
   scanId: string;
   result: ScanResult;
-  /** The reason, when the scan did not succeed. */
-  error?: string;
+  /** Why, when the scan did not succeed. */
+  failure?: ScanFailure;
   pages: number;
   /** Streams in the answers, duplicates included. */
   streams: number;
@@ -42,254 +54,160 @@ export interface ScanSummary {
   records: number;
   /** Missing streams found live by look-up and produced again. */
   recovered: number;
-  /** Tombstones for streams confirmed gone. */
+  /** Acknowledged tombstones for streams confirmed gone. */
   ended: number;
-  /** Tombstones for streams past the 48-hour cap. */
+  /** Acknowledged tombstones for streams past the 48-hour cap. */
   expired: number;
+  /** Acknowledged tombstones for streams that left the selection (filters, MAX_STREAMS). */
+  deselected: number;
   lookups: number;
   durationMs: number;
   /** Milliseconds from the last page's arrival to the last acknowledgement. */
   drainMs: number;
   rateLimitRemaining: number | null;
-  /** Whether missing streams were settled (a complete, unrestricted scan with a known state). */
+  /** Whether every missing stream was settled (a complete scan with a known state). */
   settled: boolean;
-}
-
-/** Everything a scan needs. */
-export interface ScanOptions {
-  source: StreamSource;
-  sink: RecordSink;
-  plan: ScanPlan;
-  /** The live streams before this scan; `null` when unknown (no tombstones then). */
-  previous: LiveState | null;
-  scanId: string;
-  /** Shards fetched at once. */
-  concurrency: number;
-  /** Stop after this many distinct streams (a top-N scan never settles missing streams). */
-  maxStreams?: number;
-  /** Aborts the scan between pages (shutdown). */
-  signal?: AbortSignal;
-  /** Milliseconds since the epoch. */
-  now?: () => number;
 }
 
 /** A finished scan: its numbers and the state that follows it. */
 export interface ScanOutcome {
   summary: ScanSummary;
   state: LiveState | null;
+  /** Every language the listing pages showed. */
+  languages: ReadonlySet<string>;
 }
 
 /** Runs one scan. Never throws: failures are reported in the summary. */
 export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
-  const now = options.now ?? Date.now;
-  const started = now();
-  const { source, sink, scanId } = options;
-  const abort = new AbortController();
-  const stop = () => abort.abort();
+  const state = createScanState(options);
+  const stop = () => state.abort.abort();
+  if (options.signal?.aborted) stop();
   options.signal?.addEventListener("abort", stop, { once: true });
-
-  const dedupe = new ScanDeduper<Seen>();
-  const observed = new Map<string, LiveStream>();
-  const tombstoned = new Set<string>();
-  const counts = {
-    pages: 0,
-    streams: 0,
-    records: 0,
-    recovered: 0,
-    ended: 0,
-    expired: 0,
-    lookups: 0,
-  };
-  let lastPageAt = started;
-  let restricted = false;
-
-  // A page's streams are turned into records at once, so that only their
-  // serialized form waits in the hold-back window, not the parsed objects.
-  function see(streams: readonly HelixStream[], fetchedAt: number): Seen[] {
-    return streams.map((stream) => ({
-      id: stream.id,
-      record: streamRecord(stream, { scanId, fetchedAt }),
-      live: liveStream(stream),
-    }));
+  try {
+    await fetchPages(state);
+    await settleMissing(state);
+    return await finish(state);
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
   }
+}
 
-  async function emit(seen: Seen[]) {
-    const records: StreamRecord[] = [];
-    for (const { id, record, live } of seen) {
-      if (isExpired(live.startedAt, record.timestamp)) {
-        if (!tombstoned.has(id)) {
-          tombstoned.add(id);
-          counts.expired++;
-          records.push(tombstoneRecord(id, { scanId, at: record.timestamp, reason: "expired" }));
-        }
-        continue;
-      }
-      observed.set(id, live);
-      counts.records++;
-      records.push(record);
-    }
-    if (records.length > 0) await sink.write(records);
-  }
-
-  async function runQuery(index: number, query: HelixQuery) {
-    let cursor: string | undefined;
-    do {
-      if (abort.signal.aborted) throw new ScanAborted();
-      let first = 100;
-      if (options.maxStreams !== undefined) {
-        const left = options.maxStreams - (counts.streams - dedupe.counts.duplicates);
-        if (left <= 0) {
-          restricted = true;
-          break;
-        }
-        first = Math.min(first, left);
-      }
-      const page = await source.fetchPage(query, {
-        cursor,
-        first,
-        signal: abort.signal,
-        lane: index,
-      });
-      counts.pages++;
-      counts.streams += page.streams.length;
-      lastPageAt = Math.max(lastPageAt, page.fetchedAt);
-      await emit(dedupe.add(index, see(page.streams, page.fetchedAt)));
-      cursor = page.cursor;
-    } while (cursor !== undefined);
-    await emit(dedupe.finish(index));
-  }
-
-  let result: ScanResult = "ok";
-  let error: string | undefined;
+/** Phase 1: every query's pages, produced as they arrive. */
+async function fetchPages(state: ScanState): Promise<void> {
+  const { plan, concurrency } = state.options;
   try {
     await runPool(
-      options.plan.queries,
-      options.concurrency,
+      plan.queries,
+      concurrency,
       (query, index) =>
-        runQuery(index, query).catch((e) => {
+        fetchQuery(state, index, query).catch((error) => {
           // One broken query makes the scan incomplete: stop the others too.
-          abort.abort();
-          throw e;
+          state.abort.abort();
+          throw error;
         }),
     );
-  } catch (e) {
-    abort.abort();
-    result = e instanceof ScanAborted || options.signal?.aborted ? "aborted" : "failed";
-    error = result === "aborted" ? "shutting down" : (e as Error).message;
+  } catch (error) {
+    state.abort.abort();
+    fail(state, classify(state, error, "helix"));
   }
   // What was fetched is good data even when the scan broke off: produce it.
-  await emit(dedupe.finishAll()).catch(() => {});
+  await produce(state, state.dedupe.finishAll()).catch((error) =>
+    fail(state, classify(state, error, "helix"))
+  );
+}
 
-  const settled = result === "ok" && !restricted && options.previous !== null;
-  const unresolved: Missing[] = [];
-  if (options.previous !== null) {
-    const missing = findMissing(options.previous, dedupe.released, { now: now() });
-    const records: StreamRecord[] = [];
-    for (const id of missing.expired) {
-      if (tombstoned.has(id)) continue;
-      tombstoned.add(id);
-      counts.expired++;
-      records.push(tombstoneRecord(id, { scanId, at: now(), reason: "expired" }));
-    }
-    if (settled) {
-      for (let i = 0; i < missing.lookup.length; i += 100) {
-        const batch = missing.lookup.slice(i, i + 100);
-        try {
-          const answers = await lookUp(source, batch, abort.signal);
-          counts.lookups++;
-          const outcome = resolveLookups(batch, answers, { seen: dedupe.released });
-          const found = [...outcome.recovered, ...outcome.discovered];
-          counts.recovered += outcome.recovered.length;
-          await emit(see(found, now()));
-          for (const id of outcome.ended) {
-            tombstoned.add(id);
-            counts.ended++;
-            records.push(tombstoneRecord(id, { scanId, at: now(), reason: "ended" }));
-          }
-        } catch (e) {
-          // An unanswered look-up proves nothing: keep those streams as they were.
-          unresolved.push(...batch);
-          result = "failed";
-          error = `look-up of missing streams failed: ${(e as Error).message}`;
-        }
+async function fetchQuery(state: ScanState, index: number, query: HelixQuery): Promise<void> {
+  const { source, maxStreams } = state.options;
+  const { counts, dedupe } = state;
+  let cursor: string | undefined;
+  do {
+    if (state.abort.signal.aborted) throw new Error("the scan was stopped");
+    let first = 100;
+    if (maxStreams !== undefined) {
+      const left = maxStreams - (counts.streams - dedupe.counts.duplicates);
+      if (left <= 0) {
+        state.restricted = true;
+        break;
       }
+      first = Math.min(first, left);
     }
-    if (records.length > 0) await sink.write(records).catch(() => {});
-  }
+    const page = await source.fetchPage(query, {
+      cursor,
+      first,
+      signal: state.abort.signal,
+      lane: index,
+    });
+    counts.pages++;
+    counts.streams += page.streams.length;
+    for (const s of page.streams) {
+      state.lowestViewers = Math.min(state.lowestViewers, s.viewer_count);
+      state.languages.add(s.language);
+    }
+    state.lastPageAt = Math.max(state.lastPageAt, page.fetchedAt);
+    await produce(state, dedupe.add(index, see(state, page.streams, page.fetchedAt)));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  await produce(state, dedupe.finish(index));
+}
 
+/** Phase 3: flush, then the state that follows, with only acknowledged tombstones removed. */
+async function finish(state: ScanState): Promise<ScanOutcome> {
+  const { options, counts, dedupe } = state;
   try {
-    await sink.flush();
-  } catch (e) {
-    result = "failed";
-    error = `producing to Kafka failed: ${(e as Error).message}`;
+    await options.sink.flush();
+  } catch (error) {
+    state.sinkFailed = true;
+    const failure = classify(state, new SinkFailure("", { cause: error }), "kafka");
+    // The broker's health matters more to the service than why the fetch broke off.
+    if (state.failure === null || state.failure.stage !== "aborted") state.failure = failure;
   }
-  const done = now();
-  options.signal?.removeEventListener("abort", stop);
+  const acknowledged = !state.sinkFailed;
+  const done = state.now();
 
-  let state: LiveState | null = null;
-  if (options.previous !== null) {
-    for (const m of unresolved) observed.set(m.id, options.previous.get(m.id)!);
-    state = nextState(options.previous, { observed, removed: tombstoned, complete: settled });
+  let next: LiveState | null = null;
+  const previous = options.previous;
+  if (previous !== null) {
+    next = nextState(previous, {
+      observed: state.observed,
+      removed: acknowledged ? state.tombstones.keys() : [],
+      complete: state.settled,
+    });
+    const kept = acknowledged
+      ? state.unresolved
+      : [...state.unresolved, ...state.tombstones.keys()];
+    for (const id of kept) {
+      const live = previous.get(id);
+      if (live !== undefined && !next.has(id)) next.set(id, live);
+    }
   }
+  const ended = acknowledged ? countReasons(state.tombstones, "ended") : 0;
+  const expired = acknowledged ? countReasons(state.tombstones, "expired") : 0;
+  const deselected = acknowledged ? countReasons(state.tombstones, "deselected") : 0;
+  const failure = state.failure ?? undefined;
   return {
     summary: {
-      scanId,
-      result,
-      error,
+      scanId: options.scanId,
+      result: failure === undefined ? "ok" : failure.stage === "aborted" ? "aborted" : "failed",
+      failure,
       ...counts,
+      ended,
+      expired,
+      deselected,
       distinct: counts.streams - dedupe.counts.duplicates,
       duplicates: dedupe.counts.duplicates,
       lateDuplicates: dedupe.counts.lateDuplicates,
-      durationMs: done - started,
-      drainMs: Math.max(0, done - lastPageAt),
-      rateLimitRemaining: source.rateLimitRemaining(),
-      settled,
+      durationMs: done - state.started,
+      drainMs: Math.max(0, done - state.lastPageAt),
+      rateLimitRemaining: options.source.rateLimitRemaining(),
+      settled: state.settled,
     },
-    state,
+    state: next,
+    languages: state.languages,
   };
 }
 
-class ScanAborted extends Error {}
-
-/** One stream as a scan holds it: its record, ready to send, and what later scans need. */
-interface Seen {
-  id: string;
-  record: StreamRecord;
-  live: LiveStream;
-}
-
-/** Looks up the live streams of up to 100 users in one request. */
-async function lookUp(
-  source: StreamSource,
-  batch: Missing[],
-  signal: AbortSignal,
-): Promise<HelixStream[]> {
-  const userIds = [...new Set(batch.map((m) => m.userId))];
-  const page = await source.fetchPage({ user_id: userIds }, { first: 100, signal });
-  return page.streams;
-}
-
-/**
- * Runs `fn` over `items` with at most `limit` at once; the first failure
- * stops new work and is thrown once the running ones have settled.
- */
-export async function runPool<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  async function worker() {
-    while (failure === null && next < items.length) {
-      const index = next++;
-      try {
-        await fn(items[index], index);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== null) throw (failure as { error: unknown }).error;
+function countReasons(tombstones: ReadonlyMap<string, EndReason>, reason: EndReason): number {
+  let n = 0;
+  for (const r of tombstones.values()) if (r === reason) n++;
+  return n;
 }

@@ -10,8 +10,9 @@ import type { Kafka, KafkaConfig } from "kafkajs";
 import type { Config } from "./config.ts";
 import type { StreamSource } from "./helix.ts";
 import { createBatcher, type RecordSink } from "./batcher.ts";
-import { planScan } from "./shards.ts";
-import { runScan, type ScanSummary } from "./scan.ts";
+import { planScan, splitsByLanguage } from "./shards.ts";
+import { runScan, type ScanFailure, type ScanOutcome, type ScanSummary } from "./scan.ts";
+import { LanguageAudit } from "./audit.ts";
 import type { LiveState } from "./endings.ts";
 import { createKafka, DELIVERY, ensureTopic, kafkaDelivery } from "./kafka.ts";
 import { type Delivery, NEW_SESSIONS } from "./kafka_delivery.ts";
@@ -31,13 +32,19 @@ export interface ServiceContext {
   metrics: Metrics;
 }
 
-/** Logs a scan's one summary line. */
-export function logScan(summary: ScanSummary): void {
-  const { scanId, result, error, ...numbers } = summary;
-  const properties = { scanId, result, ...numbers, ...(error ? { error } : {}) };
+/** Logs a scan's one summary line; `sink` names where records go ("Kafka", or "stdout"). */
+export function logScan(summary: ScanSummary, sink = "Kafka"): void {
+  const { scanId, result, failure, ...numbers } = summary;
+  const error = failure === undefined ? undefined : describeFailure(failure, sink);
+  const properties = {
+    scanId,
+    result,
+    ...numbers,
+    ...(failure ? { stage: failure.stage, error } : {}),
+  };
   if (result === "ok") {
     log.info(
-      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {recovered} recovered in {durationMs} ms; rate limit left {rateLimitRemaining}",
+      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {deselected} deselected, {recovered} recovered in {durationMs} ms; rate limit left {rateLimitRemaining}",
       properties,
     );
   } else {
@@ -45,19 +52,69 @@ export function logScan(summary: ScanSummary): void {
   }
 }
 
+/** One line saying why a scan did not succeed. */
+export function describeFailure(failure: ScanFailure, sink = "Kafka"): string {
+  switch (failure.stage) {
+    case "kafka":
+      return sink === "Kafka"
+        ? `producing to Kafka failed: ${failure.message}`
+        : `writing to ${sink} failed: ${failure.message}`;
+    case "lookup":
+      return `look-up of missing streams failed: ${failure.message}`;
+    case "aborted":
+      return "shutting down";
+    default:
+      return failure.message;
+  }
+}
+
+/** Whether the one scan of `--once` or `--dry-run` is an audit. */
+function auditOnce(config: Config): LanguageAudit | null {
+  return config.audit && splitsByLanguage(config.filters, config.scan.mode)
+    ? new LanguageAudit(0)
+    : null;
+}
+
+/** Adds what an audit found to the split; each new language is logged once and counted. */
+function learnLanguages(
+  audit: LanguageAudit,
+  outcome: ScanOutcome,
+  metrics: Metrics,
+): void {
+  for (const language of audit.learn(outcome.languages)) {
+    metrics.unlistedLanguages.inc();
+    log.warn(
+      "Found live streams in language {language}, outside the language split; it joins the split from now on",
+      { language },
+    );
+  }
+}
+
 function runOneScan(
   context: ServiceContext,
-  options: { sink: RecordSink; previous: LiveState | null; signal?: AbortSignal },
+  options: {
+    sink: RecordSink;
+    previous: LiveState | null;
+    signal?: AbortSignal;
+    /** Page unsplit (an audit). */
+    audit?: boolean;
+    extraLanguages?: readonly string[];
+  },
 ) {
   const { config } = context;
+  if (options.audit) log.info("Audit scan: paging unsplit to find languages outside the split");
   return runScan({
     source: context.source,
     sink: options.sink,
-    plan: planScan(config.filters, config.scan.mode),
+    plan: planScan(config.filters, config.scan.mode, {
+      audit: options.audit,
+      extraLanguages: options.extraLanguages,
+    }),
     previous: options.previous,
     scanId: crypto.randomUUID(),
     concurrency: config.scan.concurrency,
     maxStreams: config.filters.maxStreams,
+    selection: config.filters,
     signal: options.signal,
   });
 }
@@ -65,7 +122,10 @@ function runOneScan(
 /** `--dry-run`: one scan, records printed as JSON lines on stdout; no broker. */
 export async function dryRun(context: ServiceContext): Promise<number> {
   const encoder = new TextEncoder();
+  // A reader that has read enough (`| head -3`) closes the pipe: stop quietly, that is success.
+  const closed = new AbortController();
   const sink = createBatcher(async (batch) => {
+    if (closed.signal.aborted) return;
     const text = batch.map((r) =>
       JSON.stringify({
         key: r.key,
@@ -75,11 +135,28 @@ export async function dryRun(context: ServiceContext): Promise<number> {
       }) + "\n"
     ).join("");
     const bytes = encoder.encode(text);
-    let written = 0;
-    while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      closed.abort();
+    }
   });
-  const { summary } = await runOneScan(context, { sink, previous: null });
-  logScan(summary);
+  const audit = auditOnce(context.config);
+  const outcome = await runOneScan(context, {
+    sink,
+    previous: null,
+    signal: closed.signal,
+    audit: audit !== null,
+  });
+  if (audit !== null) learnLanguages(audit, outcome, context.metrics);
+  const { summary } = outcome;
+  if (closed.signal.aborted) {
+    log.debug("Stopped: stdout was closed");
+    return 0;
+  }
+  logScan(summary, "stdout");
   return summary.result === "ok" ? 0 : 1;
 }
 
@@ -157,7 +234,14 @@ export async function runOnce(context: ServiceContext, kafkaConfig: KafkaConfig)
   }
   try {
     const sink = createBatcher(session.delivery.send);
-    const { summary } = await runOneScan(context, { sink, previous: session.state });
+    const audit = auditOnce(context.config);
+    const outcome = await runOneScan(context, {
+      sink,
+      previous: session.state,
+      audit: audit !== null,
+    });
+    if (audit !== null) learnLanguages(audit, outcome, context.metrics);
+    const { summary } = outcome;
     recordScan(context.metrics, summary, Date.now());
     logScan(summary);
     return summary.result === "ok" ? 0 : 1;
@@ -230,18 +314,30 @@ export async function runService(
     status.brokerReachable = true;
     metrics.kafkaUp.set(1);
     const scanAbort = new AbortController();
+    const languageAudit = new LanguageAudit(
+      splitsByLanguage(config.filters, config.scan.mode) ? config.scan.auditIntervalMs : 0,
+    );
+    let scans = 0;
     const scan = async () => {
-      const { summary, state } = await runOneScan(context, {
+      const startedAt = Date.now();
+      // The start-up scan is never an audit, so that it stays fast.
+      const auditing = languageAudit.due(startedAt, { startup: scans++ === 0 });
+      const outcome = await runOneScan(context, {
         sink: createBatcher(current.delivery.send),
         previous: current.state,
         signal: scanAbort.signal,
+        audit: auditing,
+        extraLanguages: languageAudit.extraLanguages,
       });
+      const { summary, state } = outcome;
+      learnLanguages(languageAudit, outcome, metrics);
+      if (auditing) languageAudit.done(startedAt, summary.result === "ok");
       if (state !== null) current.state = state;
       const finishedAt = Date.now();
       recordScan(metrics, summary, finishedAt);
       metrics.liveStreams.set(current.state.size);
       if (summary.result === "ok") status.lastSuccessAt = finishedAt;
-      if (summary.error?.startsWith("producing to Kafka failed")) {
+      if (summary.failure?.stage === "kafka") {
         status.brokerReachable = false;
         metrics.kafkaUp.set(0);
       }

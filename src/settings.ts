@@ -79,6 +79,11 @@ export const SETTINGS: readonly Setting[] = [
     default: "16",
     description: "shards fetched at once in a sharded scan",
   },
+  {
+    name: "SCAN_AUDIT_INTERVAL",
+    default: "60m",
+    description: "how often a scheduled scan pages unsplit to find unlisted languages; 0 = never",
+  },
   { name: "HELIX_TIMEOUT_MS", default: "10000", description: "timeout of one Helix request" },
   { name: "LOG_LEVEL", default: "info", description: "`debug`, `info`, `warning` or `error`" },
   { name: "LOG_FORMAT", default: "json (pretty on a terminal)", description: "`json` or `pretty`" },
@@ -111,6 +116,11 @@ export const SETTINGS: readonly Setting[] = [
     description: "how fast simulated viewers and streams change; 0 = static",
   },
   {
+    name: "SIM_RESTART_RATE",
+    default: "0.3",
+    description: "under churn, share of ending streams whose channel soon goes live again",
+  },
+  {
     name: "SIM_PORT",
     default: "0 (any free port)",
     description: "port of the in-process simulator",
@@ -119,6 +129,11 @@ export const SETTINGS: readonly Setting[] = [
     name: "SIM_EXPIRED_STREAMS",
     default: "0",
     description: "stale simulated streams listed with started_at over 48 hours ago",
+  },
+  {
+    name: "SIM_UNLISTED_LANGUAGES",
+    default: "0",
+    description: "simulated streams whose language code is outside ISO 639-1 (e.g. en-gb)",
   },
   {
     name: "SIM_FAIL_AFTER",

@@ -48,15 +48,38 @@ export interface ScanPlan {
 /** Helix takes at most 100 values of one filter in a query. */
 const MAX_VALUES = 100;
 
+/** What a scan that splits by language needs beyond the filters. */
+export interface SplitOptions {
+  /** Page unsplit this time, to find languages outside the split (an audit). */
+  audit?: boolean;
+  /** Languages found outside {@link ALL_LANGUAGES} by earlier audits: they join the split. */
+  extraLanguages?: readonly string[];
+}
+
+/**
+ * Whether the plan splits the whole directory over a fixed list of
+ * languages, which a stream of an unlisted language would fall through.
+ */
+export function splitsByLanguage(
+  filters: StreamFilters,
+  mode: "auto" | "sequential" | "sharded",
+): boolean {
+  const canShard = filters.userLogins.length === 0 && filters.maxStreams === undefined;
+  return mode !== "sequential" && canShard && filters.languages.length === 0 &&
+    filters.gameIds.length <= 1;
+}
+
 /**
  * Plans a scan. Sharding keeps the union of the queries equal to the single
  * query: by language when no language filter is set, else by the given
  * languages, else by game. A user filter (at most 100 streams, one page) and
- * MAX_STREAMS (a global top N by viewers) are fetched sequentially.
+ * MAX_STREAMS (a global top N by viewers) are fetched sequentially. An audit
+ * pages the language split's query unsplit.
  */
 export function planScan(
   filters: StreamFilters,
   mode: "auto" | "sequential" | "sharded",
+  options: SplitOptions = {},
 ): ScanPlan {
   const base: HelixQuery = {};
   if (filters.languages.length > 0) base.language = filters.languages;
@@ -76,7 +99,10 @@ export function planScan(
   if (filters.gameIds.length > 1) {
     return { queries: filters.gameIds.map((id) => ({ ...base, game_id: [id] })), sharded: true };
   }
-  const rest = ALL_LANGUAGES.filter((l) => !BIG_LANGUAGES.includes(l));
+  if (options.audit) return { queries: [base], sharded: false };
+  const rest = [...ALL_LANGUAGES, ...(options.extraLanguages ?? [])].filter((l) =>
+    !BIG_LANGUAGES.includes(l)
+  );
   const groups: string[][] = BIG_LANGUAGES.map((l) => [l]);
   const groupCount = Math.ceil(rest.length / MAX_VALUES);
   const size = Math.ceil(rest.length / groupCount);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ALL_LANGUAGES, BIG_LANGUAGES, planScan } from "./shards.ts";
+import { ALL_LANGUAGES, BIG_LANGUAGES, planScan, splitsByLanguage } from "./shards.ts";
 
 const none = { languages: [], gameIds: [], userLogins: [] };
 
@@ -41,4 +41,28 @@ Deno.test("a user filter or MAX_STREAMS is scanned sequentially", () => {
     queries: [{}],
     sharded: false,
   });
+});
+
+Deno.test("an audit pages the language split's query unsplit", () => {
+  assert.deepEqual(planScan(none, "auto", { audit: true }), { queries: [{}], sharded: false });
+  assert.deepEqual(planScan({ ...none, gameIds: ["1"] }, "auto", { audit: true }), {
+    queries: [{ game_id: ["1"] }],
+    sharded: false,
+  });
+});
+
+Deno.test("languages found by an audit join the split, each exactly once", () => {
+  const plan = planScan(none, "auto", { extraLanguages: ["en-gb", "pt-br"] });
+  const languages = plan.queries.flatMap((q) => q.language!);
+  assert.deepEqual([...languages].sort(), [...ALL_LANGUAGES, "en-gb", "pt-br"].sort());
+  assert.equal(new Set(languages).size, languages.length);
+});
+
+Deno.test("only an unfiltered (or single-game) sharded scan splits by language", () => {
+  assert.equal(splitsByLanguage(none, "auto"), true);
+  assert.equal(splitsByLanguage({ ...none, gameIds: ["1"] }, "sharded"), true);
+  assert.equal(splitsByLanguage(none, "sequential"), false);
+  assert.equal(splitsByLanguage({ ...none, languages: ["en"] }, "auto"), false);
+  assert.equal(splitsByLanguage({ ...none, gameIds: ["1", "2"] }, "auto"), false);
+  assert.equal(splitsByLanguage({ ...none, maxStreams: 5 }, "auto"), false);
 });

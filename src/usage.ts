@@ -20,6 +20,7 @@ export function usage(): string {
     "Flags:",
     "  --once             one scan, then exit (0 when every record is acknowledged)",
     "  --dry-run          print the records as JSON lines on stdout instead of producing them",
+    "  --audit            with --once or --dry-run: page unsplit, finding streams of unlisted languages",
     "  --env-file PATH    read settings from PATH (default: .env in the working directory, if present)",
     "  --healthcheck      probe /healthz of the running instance and exit 0 or 1",
     "  --help, --version",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runService } from "./support/service.ts";
+import { logLines, ROOT, runService, START_FLAGS } from "./support/service.ts";
 import { BAD_CONFIG, TWITCH_SECRET } from "../src/testdata/bad_config.ts";
 
 const SECRET = "zz-distinctive-secret-41";
@@ -112,4 +112,48 @@ Deno.test("--healthcheck exits 1 when nothing listens", async () => {
   const result = await runService(["--healthcheck"], { HTTP_PORT: String(port) });
   assert.equal(result.code, 1);
   assert.equal(result.stderr, "");
+});
+
+Deno.test("a dry run whose reader closes stdout early (| head -3) ends quietly with exit 0", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...START_FLAGS,
+      "--quiet",
+      "--config",
+      `${ROOT}deno.json`,
+      `${ROOT}main.ts`,
+      "--dry-run",
+    ],
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "",
+      HTTP_PORT: "0",
+      LOG_FORMAT: "json",
+      SOURCE: "simulated",
+      SIM_STREAMS: "5000",
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Read the first lines, then close the pipe, as `head -3` does.
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (text.split("\n").length <= 3) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  await reader.cancel();
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+  ]);
+  assert.equal(text.split("\n").length > 3, true);
+  assert.equal(status.code, 0, stderr);
+  const errors = logLines(stderr).filter((l) => l.level === "ERROR" || l.level === "FATAL");
+  assert.deepEqual(errors, []);
 });

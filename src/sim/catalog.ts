@@ -54,7 +54,17 @@ export const LANGUAGES: readonly Language[] = [
   { code: "he", weight: 1, tag: "עברית" },
   { code: "asl", weight: 0.5, tag: "ASL" },
   { code: "other", weight: 10, tag: "" },
+  // Codes outside ISO 639-1 and Twitch's own, never drawn: only SIM_UNLISTED_LANGUAGES streams carry
+  // them, so that a client can show it finds streams whatever language Twitch reports.
+  { code: "en-gb", weight: 0, tag: "English" },
+  { code: "pt-br", weight: 0, tag: "Português" },
+  { code: "es-mx", weight: 0, tag: "Español" },
+  { code: "fr-ca", weight: 0, tag: "Français" },
+  { code: "de-at", weight: 0, tag: "Deutsch" },
 ];
+
+/** How many entries at the end of {@link LANGUAGES} are unlisted codes (weight 0). */
+export const UNLISTED_LANGUAGE_COUNT = 5;
 
 /** A Twitch category (game) as Helix names it, with its share of live channels. */
 export interface Game {

@@ -23,6 +23,8 @@ const MEAN_BROADCAST_MINUTES = 240;
 const REVERSION = 0.8;
 const NOISE = 0.25;
 const MAX_VIEWERS = 500_000;
+/** A channel that restarts goes live again this many seconds later, at churn 1. */
+const RESTART_GAP_SECONDS: [number, number] = [60, 300];
 /** Streams past 48 hours are looked for at most this often. */
 const EXPIRY_CHECK_MS = 5_000;
 
@@ -32,6 +34,8 @@ export interface ChurnReport {
   moved: number;
   ended: number;
   started: number;
+  /** Channels that went live again under a new stream id. */
+  restarted: number;
 }
 
 /**
@@ -43,7 +47,7 @@ export function advanceWorld(
   now: number,
   options: { request: boolean },
 ): ChurnReport {
-  const report: ChurnReport = { steps: 0, moved: 0, ended: 0, started: 0 };
+  const report: ChurnReport = { steps: 0, moved: 0, ended: 0, started: 0, restarted: 0 };
   const churn = world.options.churn;
   if (churn <= 0) return report;
   const due = Math.floor((now - world.options.epoch) / STEP_MS);
@@ -54,6 +58,7 @@ export function advanceWorld(
   report.steps = steps;
 
   const rng = world.rng;
+  const restartRate = world.options.restartRate ?? 0;
   const changed: number[] = [];
   const live = world.liveCount;
   const minutes = (churn * steps) / STEPS_PER_MINUTE;
@@ -74,12 +79,19 @@ export function advanceWorld(
     world.live[index] = 0;
     changed.push(index);
     report.ended++;
+    if (restartRate > 0 && rng.chance(restartRate)) {
+      const [min, max] = RESTART_GAP_SECONDS;
+      const gapSteps = Math.max(1, Math.round((rng.int(min, max) * 1000) / STEP_MS / churn));
+      world.restarts.push({ owner: world.owner[index], dueStep: world.steps + gapSteps });
+    }
   }
   report.ended += endExpired(world, now, changed);
+  report.restarted = restartChannels(world, now, changed);
 
   // Streams that start and end within the same batch are never seen: count only survivors.
   const survivors = 1 - Math.exp(-minutes / MEAN_BROADCAST_MINUTES);
-  const starts = rng.roundStochastic(world.options.streams * survivors);
+  // Restarts take the place of some new channels, so the number of live streams stays level.
+  const starts = rng.roundStochastic(world.options.streams * survivors * (1 - restartRate));
   for (let k = 0; k < starts; k++) {
     changed.push(addStream(world, Math.floor(now / 1000) * 1000));
   }
@@ -87,6 +99,27 @@ export function advanceWorld(
 
   reorder(world, changed);
   return report;
+}
+
+/** Brings back the channels whose restart is due, each under a new stream id. */
+function restartChannels(world: World, now: number, changed: number[]): number {
+  let restarted = 0;
+  const waiting: World["restarts"] = [];
+  for (const restart of world.restarts) {
+    if (restart.dueStep > world.steps) {
+      waiting.push(restart);
+      continue;
+    }
+    const current = world.restartedAs.get(restart.owner) ?? restart.owner;
+    if (world.live[current] === 1) continue;
+    const index = addStream(world, Math.floor(now / 1000) * 1000);
+    world.owner[index] = restart.owner;
+    world.restartedAs.set(restart.owner, index);
+    changed.push(index);
+    restarted++;
+  }
+  world.restarts = waiting;
+  return restarted;
 }
 
 /** Twitch ends every broadcast at 48 hours (stale entries listed on purpose stay, as cached). */

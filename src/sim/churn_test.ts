@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { advanceWorld, STEP_MS } from "./churn.ts";
 import { MAX_BROADCAST_MS } from "./data.ts";
-import { createWorld, liveIndices, score, type WorldOptions } from "./world.ts";
+import { createWorld, liveIndices, score, streamAt, type WorldOptions } from "./world.ts";
+import { selectPage } from "./page.ts";
 
 const T0 = 1_750_000_000_000;
 
@@ -29,6 +30,7 @@ Deno.test("churn 0 changes nothing, however long", () => {
     moved: 0,
     ended: 0,
     started: 0,
+    restarted: 0,
   });
   assert.deepEqual(liveIndices(w), before);
 });
@@ -70,4 +72,45 @@ Deno.test("no stream stays live past 48 hours, except the stale ones listed on p
   const old = liveIndices(w).filter((i) => now - w.startedAt[i] >= MAX_BROADCAST_MS);
   assert.ok(old.every((i) => i < 3), old.join());
   assert.ok(old.length > 0);
+});
+
+Deno.test("a channel that ends a stream goes live again under a new id, for the same user", () => {
+  const w = world({ churn: 60, restartRate: 1 });
+  let restarted = 0;
+  let ended = 0;
+  for (let t = 1; t <= 40; t++) {
+    const report = advanceWorld(w, T0 + t * 1000, { request: false });
+    restarted += report.restarted;
+    ended += report.ended;
+  }
+  assert.ok(ended > 0 && restarted > 0, `${ended} ended, ${restarted} restarted`);
+  assert.equal(w.restartedAs.size > 0, true);
+  for (const [owner, index] of w.restartedAs) {
+    const first = streamAt(w, owner);
+    const again = streamAt(w, index);
+    assert.notEqual(again.id, first.id);
+    assert.equal(again.user_id, first.user_id);
+    assert.equal(again.user_login, first.user_login);
+    if (w.live[index] === 1) {
+      // A look-up by the user's id finds the new stream.
+      const page = selectPage(w, {
+        first: 100,
+        language: [],
+        gameId: [],
+        userId: [first.user_id],
+        userLogin: [],
+      });
+      assert.deepEqual(page.indices, [index]);
+    }
+  }
+});
+
+Deno.test("without a restart rate no channel comes back", () => {
+  const w = world({ churn: 60, restartRate: 0 });
+  let restarted = 0;
+  for (let t = 1; t <= 40; t++) {
+    restarted += advanceWorld(w, T0 + t * 1000, { request: false }).restarted;
+  }
+  assert.equal(restarted, 0);
+  assert.equal(w.restartedAs.size, 0);
 });

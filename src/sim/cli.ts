@@ -26,7 +26,9 @@ Settings (environment, or ./.env):
   SIM_FAULT_RATE       fraction of Get Streams requests answered with a 5xx (default 0)
   SIM_FAIL_AFTER       successful pages before every page answers 503 (default never)
   SIM_CHURN            how fast viewers and streams change; 0 = static (default 0)
+  SIM_RESTART_RATE     under churn, share of ending streams whose channel goes live again (default 0.3)
   SIM_EXPIRED_STREAMS  streams listed with started_at over 48 hours ago (default 0)
+  SIM_UNLISTED_LANGUAGES  streams whose language code is outside ISO 639-1 (default 0)
   SIM_TOKEN_TTL        app token lifetime in seconds (default 5184000)
 `;
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { COMMON_TAGS, GAMES, LANGUAGES } from "./catalog.ts";
+import { COMMON_TAGS, GAMES, LANGUAGES, UNLISTED_LANGUAGE_COUNT } from "./catalog.ts";
 import { cumulativeWeights, hash32, pickWeighted, Prng } from "./prng.ts";
 import {
   LOCAL_DISPLAY_NAMES,
@@ -41,6 +41,8 @@ export interface GenerateOptions {
   now: number;
   /** The first this many streams started more than 48 hours before `now` (stale cache entries). */
   expiredStreams?: number;
+  /** The this many streams after the expired ones carry a language code outside the usual list. */
+  unlistedStreams?: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -99,7 +101,11 @@ export function streamFacets(seed: number, index: number, options: GenerateOptio
 // Draw order is part of the data format: changing it changes every world.
 function drawFacets(rng: Prng, index: number, options: GenerateOptions): StreamFacets {
   const viewers = drawViewers(rng.next());
-  const language = pickWeighted(LANGUAGE_CDF, rng.next());
+  let language = pickWeighted(LANGUAGE_CDF, rng.next());
+  const unlisted = index - (options.expiredStreams ?? 0);
+  if (unlisted >= 0 && unlisted < (options.unlistedStreams ?? 0)) {
+    language = LANGUAGES.length - UNLISTED_LANGUAGE_COUNT + unlisted % UNLISTED_LANGUAGE_COUNT;
+  }
   const game = pickWeighted(GAME_CDF, rng.next());
   const ageMs = index < (options.expiredStreams ?? 0)
     ? MAX_BROADCAST_MS + rng.int(60, 24 * 3600) * 1000

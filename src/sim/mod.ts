@@ -54,7 +54,9 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
     seed: settings.seed,
     streams: settings.streams,
     expiredStreams: settings.expiredStreams,
+    unlistedStreams: settings.unlistedStreams,
     churn: settings.churn,
+    restartRate: settings.restartRate,
     epoch: Math.floor(clock() / 1000) * 1000,
   });
   const state: ServerState = {

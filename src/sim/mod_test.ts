@@ -207,3 +207,14 @@ Deno.test("twurple gets a new token by itself when the old one is revoked", asyn
     assert.equal(sim.stats.tokensIssued, 2);
   });
 });
+
+Deno.test("SIM_UNLISTED_LANGUAGES streams carry codes outside the language list", async () => {
+  await using sim = await startSimulator({ streams: 300, unlistedStreams: 20, seed: 5 });
+  const streams = sim.liveStreams();
+  const unlisted = streams.filter((s) => s.language.includes("-") && s.language !== "zh-hk");
+  assert.equal(unlisted.length, 20);
+  assert.deepEqual(
+    [...new Set(unlisted.map((s) => s.language))].sort(),
+    ["de-at", "en-gb", "es-mx", "fr-ca", "pt-br"],
+  );
+});

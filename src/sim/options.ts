@@ -20,12 +20,19 @@ export interface SimulatorOptions {
   faultRate: number;
   /** How fast viewer counts and streams change; 0 = static (`SIM_CHURN`, default 0). */
   churn: number;
+  /**
+   * Under churn, the share of ending streams whose channel goes live again a
+   * few minutes later under a new stream id (`SIM_RESTART_RATE`, default 0.3).
+   */
+  restartRate: number;
   /** Port to listen on; 0 = any free port (`SIM_PORT`, default 0). */
   port: number;
   /** Address to listen on (default 127.0.0.1, and ::1 too when available). */
   hostname: string;
   /** Streams that started more than 48 hours ago, still listed (`SIM_EXPIRED_STREAMS`, default 0). */
   expiredStreams: number;
+  /** Streams whose language code is outside ISO 639-1 and Twitch's own (`SIM_UNLISTED_LANGUAGES`, default 0). */
+  unlistedStreams: number;
   /** After this many successful Get Streams answers, every further one is a 503 (`SIM_FAIL_AFTER`). */
   failAfter?: number;
   /** Lifetime of app access tokens in seconds (`SIM_TOKEN_TTL`, default 5184000 = 60 days). */
@@ -52,9 +59,11 @@ export function defaultSimulatorOptions(): SimulatorOptions {
     rateLimit: 800,
     faultRate: 0,
     churn: 0,
+    restartRate: 0.3,
     port: 0,
     hostname: "127.0.0.1",
     expiredStreams: 0,
+    unlistedStreams: 0,
     failAfter: undefined,
     tokenTtlSeconds: 5_184_000,
     clientId: DEFAULT_CLIENT_ID,
@@ -91,6 +100,8 @@ export function parseSimOptions(env: Record<string, string | undefined>): Simula
       d.faultRate,
     churn: readNumber(env, "SIM_CHURN", [0, 10_000], "a number from 0 (static) to 10000, e.g. 1") ??
       d.churn,
+    restartRate: readNumber(env, "SIM_RESTART_RATE", [0, 1], "a fraction from 0 to 1, e.g. 0.3") ??
+      d.restartRate,
     port: readInteger(env, "SIM_PORT", [0, 65_535], "a port from 0 (any free port) to 65535") ??
       d.port,
     expiredStreams: readInteger(
@@ -100,6 +111,12 @@ export function parseSimOptions(env: Record<string, string | undefined>): Simula
       "an integer from 0 to SIM_STREAMS",
     ) ??
       d.expiredStreams,
+    unlistedStreams: readInteger(
+      env,
+      "SIM_UNLISTED_LANGUAGES",
+      [0, MAX_STREAMS],
+      "an integer from 0 to SIM_STREAMS",
+    ) ?? d.unlistedStreams,
     failAfter: readInteger(
       env,
       "SIM_FAIL_AFTER",
@@ -114,6 +131,12 @@ export function parseSimOptions(env: Record<string, string | undefined>): Simula
     throw new ConfigError(
       "SIM_EXPIRED_STREAMS",
       `${options.expiredStreams} is more than the ${options.streams} streams; expected at most SIM_STREAMS`,
+    );
+  }
+  if (options.expiredStreams + options.unlistedStreams > options.streams) {
+    throw new ConfigError(
+      "SIM_UNLISTED_LANGUAGES",
+      `${options.unlistedStreams} and ${options.expiredStreams} expired are more than the ${options.streams} streams; expected at most SIM_STREAMS together`,
     );
   }
   return options;

@@ -25,8 +25,10 @@ Deno.test("every SIM_ variable is read", () => {
     SIM_RATE_LIMIT: "1200",
     SIM_FAULT_RATE: "0.05",
     SIM_CHURN: "2.5",
+    SIM_RESTART_RATE: "0.5",
     SIM_PORT: "8090",
     SIM_EXPIRED_STREAMS: "12",
+    SIM_UNLISTED_LANGUAGES: "20",
     SIM_FAIL_AFTER: "300",
     SIM_TOKEN_TTL: "120",
   });
@@ -38,8 +40,10 @@ Deno.test("every SIM_ variable is read", () => {
     rateLimit: 1200,
     faultRate: 0.05,
     churn: 2.5,
+    restartRate: 0.5,
     port: 8090,
     expiredStreams: 12,
+    unlistedStreams: 20,
     failAfter: 300,
     tokenTtlSeconds: 120,
   });
@@ -98,6 +102,10 @@ Deno.test("a bad value names its variable and the expected form", () => {
     [
       { SIM_STREAMS: "10", SIM_EXPIRED_STREAMS: "11" },
       "SIM_EXPIRED_STREAMS: 11 is more than the 10 streams; expected at most SIM_STREAMS",
+    ],
+    [
+      { SIM_STREAMS: "10", SIM_EXPIRED_STREAMS: "4", SIM_UNLISTED_LANGUAGES: "7" },
+      "SIM_UNLISTED_LANGUAGES: 7 and 4 expired are more than the 10 streams; expected at most SIM_STREAMS together",
     ],
   ];
   for (const [env, message] of cases) {

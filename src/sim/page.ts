@@ -124,15 +124,24 @@ function codesToIndices(values: string[], table: string[]): Set<number> | null {
 function userCandidates(world: World, query: StreamsQuery): number[] {
   const seed = world.options.seed;
   const found = new Set<number>();
+  // A channel's live stream is its first one, or the one it restarted as.
+  const liveOf = (owner: number) => {
+    const index = world.restartedAs.get(owner) ?? owner;
+    return world.live[index] === 1 ? index : -1;
+  };
   for (const id of query.userId) {
-    const index = indexOfUserId(seed, id);
-    if (index >= 0 && index < world.size && world.live[index] === 1) found.add(index);
+    const owner = indexOfUserId(seed, id);
+    if (owner < 0 || owner >= world.size) continue;
+    const index = liveOf(owner);
+    if (index >= 0) found.add(index);
   }
   for (const login of query.userLogin) {
     const wanted = login.toLowerCase();
-    const index = indexOfLogin(seed, wanted);
-    if (index < 0 || index >= world.size || world.live[index] === 0) continue;
-    if (generateStream(seed, index, world.generate).user_login === wanted) found.add(index);
+    const owner = indexOfLogin(seed, wanted);
+    if (owner < 0 || owner >= world.size) continue;
+    const index = liveOf(owner);
+    if (index < 0) continue;
+    if (generateStream(seed, owner, world.generate).user_login === wanted) found.add(index);
   }
   return [...found].sort((a, b) => score(world, b) - score(world, a));
 }

@@ -23,8 +23,12 @@ export interface WorldOptions {
   streams: number;
   /** The first this many streams started more than 48 hours ago. */
   expiredStreams: number;
+  /** The this many streams after the expired ones have a language code outside the usual list. */
+  unlistedStreams?: number;
   /** How lively the world is; 0 keeps it frozen. */
   churn: number;
+  /** Share of ending streams whose channel goes live again soon under a new stream id. */
+  restartRate?: number;
   /** The start, in milliseconds: `started_at` values are counted back from it. */
   epoch: number;
 }
@@ -44,6 +48,12 @@ export interface World {
   game: Uint8Array;
   startedAt: Float64Array;
   live: Uint8Array;
+  /** The index whose user a stream belongs to: its own, or the first stream of a channel that restarted. */
+  owner: Int32Array;
+  /** The latest stream of each channel that restarted: owner index to stream index. */
+  readonly restartedAs: Map<number, number>;
+  /** Channels that ended a stream and go live again at a later step. */
+  restarts: { owner: number; dueStep: number }[];
   /** Live stream indices by score, highest first; only the first `liveCount` entries count. */
   order: Int32Array;
   liveCount: number;
@@ -57,7 +67,11 @@ export interface World {
 
 /** Creates the world at its start: streams 0 .. streams-1, all live. */
 export function createWorld(options: WorldOptions): World {
-  const generate = { now: options.epoch, expiredStreams: options.expiredStreams };
+  const generate = {
+    now: options.epoch,
+    expiredStreams: options.expiredStreams,
+    unlistedStreams: options.unlistedStreams,
+  };
   const capacity = Math.max(16, options.streams);
   const world: World = {
     options,
@@ -70,6 +84,9 @@ export function createWorld(options: WorldOptions): World {
     game: new Uint8Array(capacity),
     startedAt: new Float64Array(capacity),
     live: new Uint8Array(capacity),
+    owner: new Int32Array(capacity),
+    restartedAs: new Map(),
+    restarts: [],
     order: new Int32Array(capacity),
     liveCount: 0,
     steps: 0,
@@ -97,6 +114,7 @@ export function addStream(world: World, startedAt?: number): number {
   world.game[index] = facets.game;
   world.startedAt[index] = startedAt ?? facets.startedAt;
   world.live[index] = 1;
+  world.owner[index] = index;
   world.order[world.liveCount] = index;
   world.liveCount++;
   world.size++;
@@ -125,6 +143,15 @@ export function streamAt(world: World, index: number): SimStream {
   const stream = generateStream(world.options.seed, index, world.generate);
   stream.viewer_count = world.viewers[index];
   stream.started_at = formatTime(world.startedAt[index]);
+  const owner = world.owner[index];
+  if (owner !== index) {
+    // A channel that went live again: a new stream id, the same user.
+    const user = generateStream(world.options.seed, owner, world.generate);
+    stream.user_id = user.user_id;
+    stream.user_login = user.user_login;
+    stream.user_name = user.user_name;
+    stream.thumbnail_url = user.thumbnail_url;
+  }
   return stream;
 }
 
@@ -166,6 +193,7 @@ function grow(world: World, capacity: number): void {
   world.game = resized(world.game, capacity);
   world.startedAt = resized(world.startedAt, capacity);
   world.live = resized(world.live, capacity);
+  world.owner = resized(world.owner, capacity);
   world.order = resized(world.order, capacity);
 }
 
