@@ -11,16 +11,21 @@
  */
 
 import denoConfig from "./deno.json" with { type: "json" };
-import { type Config, mergeEnvironment, parseConfig, parseHttpSettings } from "./src/config.ts";
-import { type Flags, parseFlags } from "./src/flags.ts";
-import { SETTINGS } from "./src/settings.ts";
-import { usage } from "./src/usage.ts";
-import { ConfigError } from "./src/errors.ts";
-import { logProcessWarnings, setupLogging } from "./src/log.ts";
-import { probeHealth } from "./src/http.ts";
-import { createMetrics } from "./src/metrics.ts";
-import { createHelixSource } from "./src/helix.ts";
-import { kafkaClientConfig } from "./src/kafka.ts";
+import {
+  type Config,
+  mergeEnvironment,
+  parseConfig,
+  parseHttpSettings,
+} from "./src/config/config.ts";
+import { type Flags, parseFlags } from "./src/config/flags.ts";
+import { SETTINGS } from "./src/config/settings.ts";
+import { usage } from "./src/config/usage.ts";
+import { ConfigError } from "./src/config/errors.ts";
+import { logProcessWarnings, setupLogging } from "./src/ops/log.ts";
+import { probeHealth } from "./src/ops/http.ts";
+import { createMetrics } from "./src/ops/metrics.ts";
+import { createHelixSource } from "./src/helix/client.ts";
+import { kafkaClientConfig } from "./src/kafka/client.ts";
 import type { KafkaConfig } from "kafkajs";
 import { dryRun, runOnce, runService } from "./src/service.ts";
 import { startSimulator } from "./src/sim/mod.ts";

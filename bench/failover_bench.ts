@@ -12,7 +12,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { startKafkaCluster } from "../src/dev/kafka_cluster.ts";
+import { startKafkaCluster } from "../dev/kafka/cluster.ts";
 import { type FailoverRun, runFailover } from "../tests/support/failover.ts";
 
 const { values } = parseArgs({

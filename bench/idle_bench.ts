@@ -13,7 +13,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { startKafkaBroker } from "../src/dev/kafka_broker.ts";
+import { startKafkaBroker } from "../dev/kafka/broker.ts";
 import { NO_SCHEDULED_SCANS, ROOT, startService } from "../tests/support/service.ts";
 
 const { values } = parseArgs({
@@ -75,7 +75,7 @@ async function serviceIdle() {
 async function kafkajsIdle(patched: boolean) {
   const script = `
     import { Kafka, logLevel } from "kafkajs";
-    import { patchKafkajsIdleLoop } from "./src/kafkajs_patch.ts";
+    import { patchKafkajsIdleLoop } from "./src/kafka/kafkajs_patch.ts";
     if (${patched}) patchKafkajsIdleLoop();
     const kafka = new Kafka({ clientId: "idle", brokers: ${
     JSON.stringify(brokers.split(","))

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ScanPlan } from "../src/shards.ts";
+import type { ScanPlan } from "../src/scan/plan.ts";
 
 /** The lower bound of a scan and what sets it. */
 export interface LowerBound {

@@ -10,13 +10,13 @@
  */
 
 import { parseArgs } from "node:util";
-import { startKafkaBroker } from "../src/dev/kafka_broker.ts";
-import { createHelixSource } from "../src/helix.ts";
-import { createKafka, ensureTopic, kafkaDelivery } from "../src/kafka.ts";
-import { readLiveState } from "../src/kafka_rebuild.ts";
-import { createBatcher, type RecordSink } from "../src/batcher.ts";
-import { planScan, type ScanPlan } from "../src/shards.ts";
-import { runScan } from "../src/scan.ts";
+import { startKafkaBroker } from "../dev/kafka/broker.ts";
+import { createHelixSource } from "../src/helix/client.ts";
+import { createKafka, ensureTopic, kafkaDelivery } from "../src/kafka/client.ts";
+import { readLiveState } from "../src/kafka/rebuild.ts";
+import { createBatcher, type RecordSink } from "../src/scan/batcher.ts";
+import { planScan, type ScanPlan } from "../src/scan/plan.ts";
+import { runScan } from "../src/scan/scan.ts";
 import { scanLowerBound } from "./lower_bound.ts";
 import { generateStreams } from "../src/sim/mod.ts";
 

@@ -7,21 +7,21 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { Kafka, KafkaConfig } from "kafkajs";
-import type { Config } from "./config.ts";
-import type { StreamSource } from "./helix.ts";
-import { createBatcher, type RecordSink } from "./batcher.ts";
-import { planScan, splitsByLanguage } from "./shards.ts";
-import { runScan, type ScanFailure, type ScanOutcome, type ScanSummary } from "./scan.ts";
-import { LanguageAudit } from "./audit.ts";
-import type { LiveState } from "./endings.ts";
-import { createKafka, DELIVERY, ensureTopic, kafkaDelivery } from "./kafka.ts";
-import { type Delivery, NEW_SESSIONS } from "./kafka_delivery.ts";
-import { readLiveState, rebuildOptions } from "./kafka_rebuild.ts";
-import { type Metrics, recordScan } from "./metrics.ts";
-import { readiness } from "./readiness.ts";
-import { serveOps } from "./http.ts";
-import { backoffDelay, sleep } from "./retry.ts";
-import { describeKafkaError } from "./kafka_errors.ts";
+import type { Config } from "./config/config.ts";
+import type { StreamSource } from "./helix/client.ts";
+import { createBatcher, type RecordSink } from "./scan/batcher.ts";
+import { planScan, splitsByLanguage } from "./scan/plan.ts";
+import { runScan, type ScanFailure, type ScanOutcome, type ScanSummary } from "./scan/scan.ts";
+import { LanguageAudit } from "./scan/audit.ts";
+import type { LiveState } from "./scan/endings.ts";
+import { createKafka, DELIVERY, ensureTopic, kafkaDelivery } from "./kafka/client.ts";
+import { type Delivery, NEW_SESSIONS } from "./kafka/delivery.ts";
+import { readLiveState, rebuildOptions } from "./kafka/rebuild.ts";
+import { type Metrics, recordScan } from "./ops/metrics.ts";
+import { readiness } from "./ops/readiness.ts";
+import { serveOps } from "./ops/http.ts";
+import { backoffDelay, sleep } from "./util/retry.ts";
+import { describeKafkaError } from "./kafka/errors.ts";
 
 const log = getLogger(["datagen", "service"]);
 

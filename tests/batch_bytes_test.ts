@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { logLevel } from "kafkajs";
 import { createTopic, readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { createBatcher } from "../src/batcher.ts";
-import { createKafka, kafkaDelivery } from "../src/kafka.ts";
-import { streamRecord } from "../src/record.ts";
+import { createBatcher } from "../src/scan/batcher.ts";
+import { createKafka, kafkaDelivery } from "../src/kafka/client.ts";
+import { streamRecord } from "../src/scan/record.ts";
 
 const STREAMS = 4000;
 /** The batcher's default limit (900,000 bytes) plus room for the batch header, and no more. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { logLines, ROOT, runService, START_FLAGS } from "./support/service.ts";
-import { BAD_CONFIG, TWITCH_SECRET } from "../src/testdata/bad_config.ts";
+import { BAD_CONFIG, TWITCH_SECRET } from "../src/config/testdata/bad_config.ts";
 
 const SECRET = "zz-distinctive-secret-41";
 const base = { TWITCH_CLIENT_ID: "client", TWITCH_CLIENT_SECRET: SECRET };

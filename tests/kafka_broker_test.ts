@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
-import { type KafkaBroker, startKafkaBroker } from "../src/dev/kafka_broker.ts";
+import { type KafkaBroker, startKafkaBroker } from "../dev/kafka/broker.ts";
 import {
   createTopic,
   readTopic,
@@ -150,7 +150,7 @@ Deno.test("a broker given a data folder keeps it, with its topics, after closing
 
 Deno.test("when the process that started a broker dies, its JVM and folder go too", async () => {
   const script = `
-    import { startKafkaBroker } from "${new URL("../src/dev/kafka_broker.ts", import.meta.url)}";
+    import { startKafkaBroker } from "${new URL("../dev/kafka/broker.ts", import.meta.url)}";
     const broker = await startKafkaBroker();
     console.log(JSON.stringify({ pid: broker.pid, dir: broker.dir }));
     setInterval(() => {}, 1000);

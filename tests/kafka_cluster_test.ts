@@ -114,7 +114,7 @@ Deno.test("a partition leader's SIGKILL moves leadership to another node, and ev
 
 Deno.test("when the process that started a cluster dies, every node's JVM and the cluster's folder go too", async () => {
   const script = `
-    import { startKafkaCluster } from "${new URL("../src/dev/kafka_cluster.ts", import.meta.url)}";
+    import { startKafkaCluster } from "${new URL("../dev/kafka/cluster.ts", import.meta.url)}";
     const cluster = await startKafkaCluster();
     const pids = [1, 2, 3].map((id) => cluster.node(id).pid);
     console.log(JSON.stringify({ pids, dir: cluster.dir }));

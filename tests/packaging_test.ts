@@ -11,8 +11,8 @@ import {
   parseImageRef,
   type Stage,
 } from "./support/dockerfile.ts";
-import { SETTINGS } from "../src/settings.ts";
-import { mergeEnvironment, parseConfig } from "../src/config.ts";
+import { SETTINGS } from "../src/config/settings.ts";
+import { mergeEnvironment, parseConfig } from "../src/config/config.ts";
 
 const root = new URL("../", import.meta.url);
 const composePath = new URL("docker-compose.yml", root).pathname;

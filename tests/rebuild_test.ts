@@ -16,8 +16,8 @@ import {
 } from "kafkajs";
 import { createTopic, readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
 import { logLines, NO_SCHEDULED_SCANS, type RunResult, startService } from "./support/service.ts";
-import { readLiveState } from "../src/kafka_rebuild.ts";
-import { authorizerProperties } from "../tools/kafka/broker_config.ts";
+import { readLiveState } from "../src/kafka/rebuild.ts";
+import { authorizerProperties } from "../dev/kafka/broker_config.ts";
 
 const STARTED = Date.UTC(2026, 0, 1);
 
@@ -36,7 +36,11 @@ function tombstone(id: string, partition: number): Message {
 }
 
 function live(...pairs: [string, string][]) {
-  return new Map(pairs.map(([id, userId]) => [id, { userId, startedAt: STARTED }]));
+  return new Map(
+    pairs.map((
+      [id, userId],
+    ) => [id, { userId, startedAt: STARTED, language: "", gameId: "", userLogin: "" }]),
+  );
 }
 
 /**

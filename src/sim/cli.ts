@@ -6,7 +6,7 @@
  */
 
 import { parseEnv } from "node:util";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../config/errors.ts";
 import { parseSimOptions, startSimulator } from "./mod.ts";
 
 /** The port `deno task sim` listens on when SIM_PORT is unset, so instructions can name it. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fetchToken, getStreams } from "./testing.ts";
+import { fetchToken, getStreams } from "./_test_utils.ts";
 
 const CLI = new URL("./cli.ts", import.meta.url).pathname;
 

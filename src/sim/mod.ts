@@ -19,7 +19,7 @@ export type { SimulatorOptions } from "./options.ts";
 export type { SimulatorStats } from "./server.ts";
 export type { SimStream } from "./data.ts";
 export { generateStream, generateStreams } from "./data.ts";
-export { withMockApiPort } from "./mock_port.ts";
+export { withMockApiPort } from "./_mock_port.ts";
 
 /** A running simulator. */
 export interface Simulator extends AsyncDisposable {

@@ -3,8 +3,8 @@ import { ApiClient } from "@twurple/api";
 import { AppTokenAuthProvider } from "@twurple/auth";
 import { MAX_BROADCAST_MS } from "./data.ts";
 import { generateStreams, startSimulator } from "./mod.ts";
-import { withMockApiPort } from "./mock_port.ts";
-import { fetchToken, getStreams, scanAll } from "./testing.ts";
+import { withMockApiPort } from "./_mock_port.ts";
+import { fetchToken, getStreams, scanAll } from "./_test_utils.ts";
 
 const T0 = 1_750_000_000_000;
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../config/errors.ts";
 
 /** Settings of a simulator; every field has a default. */
 export interface SimulatorOptions {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../config/errors.ts";
 import { defaultSimulatorOptions, parseSimOptions } from "./options.ts";
 
 Deno.test("no SIM_ variables give the defaults", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startSimulator } from "./mod.ts";
-import { fetchToken, getStreams } from "./testing.ts";
+import { fetchToken, getStreams } from "./_test_utils.ts";
 
 const T0 = 1_750_000_000_000;
 

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { startSimulator } from "./mod.ts";
-import { fetchToken, getStreams } from "./testing.ts";
+import { fetchToken, getStreams } from "./_test_utils.ts";
 
 const example = JSON.parse(
   await Deno.readTextFile(new URL("./testdata/helix_get_streams_example.json", import.meta.url)),

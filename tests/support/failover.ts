@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { KafkaCluster } from "../../src/dev/kafka_cluster.ts";
+import type { KafkaCluster } from "../../dev/kafka/cluster.ts";
 import { createTopic, readTopic, uniqueTopic } from "./kafka.ts";
 import { runService, startService } from "./service.ts";
 

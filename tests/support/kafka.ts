@@ -20,12 +20,12 @@ import {
   type KafkaBroker,
   type KafkaBrokerOptions,
   startKafkaBroker,
-} from "../../src/dev/kafka_broker.ts";
+} from "../../dev/kafka/broker.ts";
 import {
   type KafkaCluster,
   type KafkaClusterOptions,
   startKafkaCluster,
-} from "../../src/dev/kafka_cluster.ts";
+} from "../../dev/kafka/cluster.ts";
 
 /** A broker for one test; closing it stops a broker the test started and leaves others alone. */
 export interface TestBroker extends AsyncDisposable {

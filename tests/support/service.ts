@@ -7,7 +7,7 @@
  */
 
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { startFlags } from "../../src/dev/start_flags.ts";
+import { startFlags } from "../../dev/start_flags.ts";
 
 /** The repository root (where deno.json is). */
 export const ROOT = fromFileUrl(new URL("../../", import.meta.url));

@@ -1,0 +1,189 @@
+import assert from "node:assert/strict";
+import { createHelixSource, HelixError, toHelixError } from "./client.ts";
+import { startSimulator, withMockApiPort } from "../sim/mod.ts";
+
+Deno.test("a revoked token is answered 401, replaced once, and the page still arrives", async () => {
+  await using sim = await startSimulator({ streams: 150 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+    });
+    const first = await source.fetchPage({}, {});
+    assert.equal(first.streams.length, 100);
+    assert.notEqual(first.cursor, undefined);
+    sim.revokeTokens();
+    const second = await source.fetchPage({}, { cursor: first.cursor });
+    assert.equal(second.streams.length, 50);
+    assert.equal(second.cursor, undefined);
+    assert.equal(sim.stats.tokensIssued, 2);
+    assert.equal(sim.stats.byStatus["401"], 1);
+  });
+});
+
+Deno.test("a wrong client secret is an auth error naming TWITCH_CLIENT_SECRET, without the secret", async () => {
+  await using sim = await startSimulator({ streams: 10 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: "zz-wrong-secret",
+      timeoutMs: 5000,
+    });
+    const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
+    assert.ok(error instanceof HelixError);
+    assert.equal(error.auth, true);
+    assert.equal(error.retryable, false);
+    assert.equal(
+      error.message,
+      "Twitch refused the app credentials (403 invalid client secret); check TWITCH_CLIENT_SECRET",
+    );
+  });
+});
+
+Deno.test("a wrong client id is an auth error naming TWITCH_CLIENT_ID", async () => {
+  await using sim = await startSimulator({ streams: 10 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: "nobody",
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+    });
+    const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
+    assert.equal(
+      error?.message,
+      "Twitch refused the app credentials (400 invalid client); check TWITCH_CLIENT_ID",
+    );
+  });
+});
+
+Deno.test("5xx answers are retried until the page arrives", async () => {
+  await using sim = await startSimulator({ streams: 1000, faultRate: 0.5, seed: 3 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+    });
+    const ids = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await source.fetchPage({}, { cursor });
+      page.streams.forEach((s) => ids.add(s.id));
+      cursor = page.cursor;
+    } while (cursor);
+    assert.equal(ids.size, 1000);
+    const faults = Object.entries(sim.stats.byStatus).filter(([s]) => s.startsWith("5"));
+    assert.ok(
+      faults.reduce((n, [, c]) => n + c, 0) > 0,
+      "the simulator should have failed some requests",
+    );
+  });
+});
+
+Deno.test("a request that outlives HELIX_TIMEOUT_MS fails as a retryable timeout", async () => {
+  await using sim = await startSimulator({ streams: 10, latencyMs: 2000 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 200,
+      attempts: 1,
+    });
+    const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
+    assert.ok(error instanceof HelixError);
+    assert.equal(error.message, "Helix request timed out (HELIX_TIMEOUT_MS)");
+    assert.equal(error.retryable, true);
+  });
+});
+
+Deno.test("errors never carry URLs, which hold the client secret", () => {
+  const error = toHelixError(
+    new TypeError(
+      "error sending request for url (http://localhost:1/auth/token?client_secret=abc): refused",
+    ),
+  );
+  assert.equal(error.message, "Helix request failed: error sending request for url (<url> refused");
+  assert.ok(!error.message.includes("abc"));
+});
+
+Deno.test("a token request that never answers still ends the attempt in bounded time", async () => {
+  // A server that accepts connections and never answers: twurple's token request has no timeout.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    await withMockApiPort((listener.addr as Deno.NetAddr).port, async () => {
+      const source = createHelixSource({
+        clientId: "id",
+        clientSecret: "secret",
+        timeoutMs: 100,
+        attemptTimeoutMs: 500,
+        attempts: 1,
+      });
+      const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
+      assert.ok(error instanceof HelixError);
+      assert.equal(error.message, "Helix request timed out (HELIX_TIMEOUT_MS)");
+    });
+  } finally {
+    listener.close();
+    held.forEach((conn) => conn.close());
+    await accepting.catch(() => {});
+  }
+});
+
+Deno.test("an abort ends a page request that is waiting for an answer within a second", async () => {
+  // A server that accepts connections and never answers, as a stuck request or a long wait would.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    await withMockApiPort((listener.addr as Deno.NetAddr).port, async () => {
+      const source = createHelixSource({ clientId: "id", clientSecret: "secret", timeoutMs: 5000 });
+      const abort = new AbortController();
+      const started = performance.now();
+      setTimeout(() => abort.abort(), 100);
+      const error = await source.fetchPage({}, { signal: abort.signal }).then(() => null, (e) => e);
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed < 1000, `the request ended ${Math.round(elapsed)} ms after the start`);
+      assert.ok(error instanceof HelixError);
+      assert.equal(error.message, "Helix request aborted (shutting down)");
+      assert.equal(error.retryable, false);
+    });
+  } finally {
+    listener.close();
+    held.forEach((conn) => conn.close());
+    await accepting.catch(() => {});
+  }
+});
+
+Deno.test("an abort ends a wait for the rate limit's reset within a second", async () => {
+  // One point a minute: the second page waits for the reset, about a minute away.
+  await using sim = await startSimulator({ streams: 300, rateLimit: 1 });
+  await withMockApiPort(sim.port, async () => {
+    let waits = 0;
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+      onRateLimitWait: () => waits++,
+    });
+    const first = await source.fetchPage({}, {});
+    const abort = new AbortController();
+    const started = performance.now();
+    const pending = source.fetchPage({}, { cursor: first.cursor, signal: abort.signal });
+    while (waits === 0 && performance.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(waits > 0, true, "the client should be waiting for the rate limit");
+    const aborted = performance.now();
+    abort.abort();
+    const error = await pending.then(() => null, (e) => e);
+    assert.ok(performance.now() - aborted < 1000);
+    assert.equal((error as Error).message, "Helix request aborted (shutting down)");
+  });
+});

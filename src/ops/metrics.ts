@@ -1,0 +1,132 @@
+/**
+ * Prometheus metrics (prom-client), on a registry of the service's own.
+ *
+ * @module
+ */
+
+import client from "prom-client";
+import type { ScanSummary } from "../scan/scan.ts";
+
+/** The service's metrics and the registry that serves them. */
+export interface Metrics {
+  registry: client.Registry;
+  scans: client.Counter<"result">;
+  scanDuration: client.Histogram;
+  streamsSeen: client.Gauge;
+  liveStreams: client.Gauge;
+  records: client.Counter;
+  tombstones: client.Counter<"reason">;
+  recovered: client.Counter;
+  duplicates: client.Counter;
+  helixRequests: client.Counter<"status">;
+  rateLimitRemaining: client.Gauge;
+  rateLimitWaits: client.Counter;
+  lastSuccess: client.Gauge;
+  kafkaUp: client.Gauge;
+  unlistedLanguages: client.Counter;
+}
+
+/** Creates the metrics on a new registry. */
+export function createMetrics(): Metrics {
+  const registry = new client.Registry();
+  const registers = [registry];
+  const m: Metrics = {
+    registry,
+    scans: new client.Counter({
+      name: "datagen_scans_total",
+      help: "Scans by result (ok, failed, aborted).",
+      labelNames: ["result"],
+      registers,
+    }),
+    scanDuration: new client.Histogram({
+      name: "datagen_scan_duration_seconds",
+      help: "Wall time of a scan, first request to last acknowledgement.",
+      buckets: [1, 2, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300],
+      registers,
+    }),
+    streamsSeen: new client.Gauge({
+      name: "datagen_streams_seen",
+      help: "Distinct live streams the last scan's pages listed.",
+      registers,
+    }),
+    liveStreams: new client.Gauge({
+      name: "datagen_live_streams",
+      help: "Streams the topic holds as live after the last scan.",
+      registers,
+    }),
+    records: new client.Counter({
+      name: "datagen_records_produced_total",
+      help: "Stream records (with a value) acknowledged by Kafka.",
+      registers,
+    }),
+    tombstones: new client.Counter({
+      name: "datagen_tombstones_total",
+      help: "Tombstones acknowledged, by reason (ended, expired, deselected).",
+      labelNames: ["reason"],
+      registers,
+    }),
+    recovered: new client.Counter({
+      name: "datagen_recovered_total",
+      help: "Streams missed by paging and found live by look-up.",
+      registers,
+    }),
+    duplicates: new client.Counter({
+      name: "datagen_duplicates_total",
+      help: "Stream observations dropped as duplicates within a scan.",
+      registers,
+    }),
+    helixRequests: new client.Counter({
+      name: "datagen_helix_requests_total",
+      help: "Helix requests by final HTTP status.",
+      labelNames: ["status"],
+      registers,
+    }),
+    rateLimitRemaining: new client.Gauge({
+      name: "datagen_helix_ratelimit_remaining",
+      help: "Helix rate-limit points left, as last reported.",
+      registers,
+    }),
+    rateLimitWaits: new client.Counter({
+      name: "datagen_helix_ratelimit_waits_total",
+      help: "Times the client waited for the Helix rate limit to refill.",
+      registers,
+    }),
+    lastSuccess: new client.Gauge({
+      name: "datagen_last_success_timestamp_seconds",
+      help: "Unix time at which the last successful scan finished.",
+      registers,
+    }),
+    kafkaUp: new client.Gauge({
+      name: "datagen_kafka_up",
+      help: "1 while the broker answered the last probe, else 0.",
+      registers,
+    }),
+    unlistedLanguages: new client.Counter({
+      name: "datagen_unlisted_languages_total",
+      help: "Languages that audits found outside the language split (they join it).",
+      registers,
+    }),
+  };
+  m.scans.inc({ result: "ok" }, 0);
+  m.scans.inc({ result: "failed" }, 0);
+  return m;
+}
+
+/** Adds one scan's numbers to the metrics. */
+export function recordScan(metrics: Metrics, summary: ScanSummary, finishedAt: number): void {
+  metrics.scans.inc({ result: summary.result });
+  metrics.scanDuration.observe(summary.durationMs / 1000);
+  metrics.streamsSeen.set(summary.distinct);
+  if (summary.result === "ok") {
+    metrics.records.inc(summary.records);
+    metrics.lastSuccess.set(finishedAt / 1000);
+  }
+  metrics.tombstones.inc({ reason: "ended" }, summary.ended);
+  metrics.tombstones.inc({ reason: "expired" }, summary.expired);
+  metrics.tombstones.inc({ reason: "deselected" }, summary.deselected);
+  metrics.recovered.inc(summary.recovered);
+  metrics.duplicates.inc(summary.duplicates);
+  if (summary.rateLimitRemaining !== null) {
+    metrics.rateLimitRemaining.set(summary.rateLimitRemaining);
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * One scan, in three phases around one explicit scan state:
+ *
+ * 1. fetch: page through every query of the plan, de-duplicate, and produce
+ *    records while later pages are fetched;
+ * 2. settle: look up the streams that were live and went missing (recover
+ *    or tombstone them), expire those past 48 hours and deselect those the
+ *    configuration no longer selects;
+ * 3. finish: flush, and only then compute the live state that follows.
+ *
+ * An id leaves the live state only once Kafka acknowledged its tombstone:
+ * a tombstone that is lost would otherwise leave a dead stream live in the
+ * topic until a restart. Helix and Kafka come in as parameters.
+ *
+ * @module
+ */
+
+import type { HelixQuery } from "../helix/client.ts";
+import { runPool } from "./pool.ts";
+import { type LiveState, nextState } from "./endings.ts";
+import type { EndReason } from "./record.ts";
+import {
+  classify,
+  createScanState,
+  fail,
+  produce,
+  type ScanFailure,
+  type ScanOptions,
+  type ScanState,
+  see,
+  SinkFailure,
+} from "./state.ts";
+import { settleMissing } from "./settle.ts";
+
+export type { ScanFailure, ScanOptions, ScanStage } from "./state.ts";
+
+/** How a scan ended. */
+export type ScanResult = "ok" | "failed" | "aborted";
+
+/** The numbers of one scan: its log line and its metrics. */
+export interface ScanSummary {
+  scanId: string;
+  result: ScanResult;
+  /** Why, when the scan did not succeed. */
+  failure?: ScanFailure;
+  pages: number;
+  /** Streams in the answers, duplicates included. */
+  streams: number;
+  /** Distinct streams the pages listed. */
+  distinct: number;
+  duplicates: number;
+  lateDuplicates: number;
+  /** Records with a value. */
+  records: number;
+  /** Missing streams found live by look-up and produced again. */
+  recovered: number;
+  /** Acknowledged tombstones for streams confirmed gone. */
+  ended: number;
+  /** Acknowledged tombstones for streams past the 48-hour cap. */
+  expired: number;
+  /** Acknowledged tombstones for streams that left the selection (filters, MAX_STREAMS). */
+  deselected: number;
+  lookups: number;
+  durationMs: number;
+  /** Milliseconds from the last page's arrival to the last acknowledgement. */
+  drainMs: number;
+  rateLimitRemaining: number | null;
+  /** Whether every missing stream was settled (a complete scan with a known state). */
+  settled: boolean;
+}
+
+/** A finished scan: its numbers and the state that follows it. */
+export interface ScanOutcome {
+  summary: ScanSummary;
+  state: LiveState | null;
+  /** Every language the listing pages showed. */
+  languages: ReadonlySet<string>;
+}
+
+/** Runs one scan. Never throws: failures are reported in the summary. */
+export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
+  const state = createScanState(options);
+  const stop = () => state.abort.abort();
+  if (options.signal?.aborted) stop();
+  options.signal?.addEventListener("abort", stop, { once: true });
+  try {
+    await fetchPages(state);
+    await settleMissing(state);
+    return await finish(state);
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+  }
+}
+
+/** Phase 1: every query's pages, produced as they arrive. */
+async function fetchPages(state: ScanState): Promise<void> {
+  const { plan, concurrency } = state.options;
+  try {
+    await runPool(
+      plan.queries,
+      concurrency,
+      (query, index) =>
+        fetchQuery(state, index, query).catch((error) => {
+          // One broken query makes the scan incomplete: stop the others too.
+          state.abort.abort();
+          throw error;
+        }),
+    );
+  } catch (error) {
+    state.abort.abort();
+    fail(state, classify(state, error, "helix"));
+  }
+  // What was fetched is good data even when the scan broke off: produce it.
+  await produce(state, state.dedupe.finishAll()).catch((error) =>
+    fail(state, classify(state, error, "helix"))
+  );
+}
+
+async function fetchQuery(state: ScanState, index: number, query: HelixQuery): Promise<void> {
+  const { source, maxStreams } = state.options;
+  const { counts, dedupe } = state;
+  let cursor: string | undefined;
+  do {
+    if (state.abort.signal.aborted) throw new Error("the scan was stopped");
+    let first = 100;
+    if (maxStreams !== undefined) {
+      const left = maxStreams - (counts.streams - dedupe.counts.duplicates);
+      if (left <= 0) {
+        state.restricted = true;
+        break;
+      }
+      first = Math.min(first, left);
+    }
+    const page = await source.fetchPage(query, {
+      cursor,
+      first,
+      signal: state.abort.signal,
+      lane: index,
+    });
+    counts.pages++;
+    counts.streams += page.streams.length;
+    for (const s of page.streams) {
+      state.lowestViewers = Math.min(state.lowestViewers, s.viewer_count);
+      state.languages.add(s.language);
+    }
+    state.lastPageAt = Math.max(state.lastPageAt, page.fetchedAt);
+    await produce(state, dedupe.add(index, see(state, page.streams, page.fetchedAt)));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  await produce(state, dedupe.finish(index));
+}
+
+/** Phase 3: flush, then the state that follows, with only acknowledged tombstones removed. */
+async function finish(state: ScanState): Promise<ScanOutcome> {
+  const { options, counts, dedupe } = state;
+  try {
+    await options.sink.flush();
+  } catch (error) {
+    state.sinkFailed = true;
+    const failure = classify(state, new SinkFailure("", { cause: error }), "kafka");
+    // The broker's health matters more to the service than why the fetch broke off.
+    if (state.failure === null || state.failure.stage !== "aborted") state.failure = failure;
+  }
+  const acknowledged = !state.sinkFailed;
+  const done = state.now();
+
+  let next: LiveState | null = null;
+  const previous = options.previous;
+  if (previous !== null) {
+    next = nextState(previous, {
+      observed: state.observed,
+      removed: acknowledged ? state.tombstones.keys() : [],
+      complete: state.settled,
+    });
+    const kept = acknowledged
+      ? state.unresolved
+      : [...state.unresolved, ...state.tombstones.keys()];
+    for (const id of kept) {
+      const live = previous.get(id);
+      if (live !== undefined && !next.has(id)) next.set(id, live);
+    }
+  }
+  const ended = acknowledged ? countReasons(state.tombstones, "ended") : 0;
+  const expired = acknowledged ? countReasons(state.tombstones, "expired") : 0;
+  const deselected = acknowledged ? countReasons(state.tombstones, "deselected") : 0;
+  const failure = state.failure ?? undefined;
+  return {
+    summary: {
+      scanId: options.scanId,
+      result: failure === undefined ? "ok" : failure.stage === "aborted" ? "aborted" : "failed",
+      failure,
+      ...counts,
+      ended,
+      expired,
+      deselected,
+      distinct: counts.streams - dedupe.counts.duplicates,
+      duplicates: dedupe.counts.duplicates,
+      lateDuplicates: dedupe.counts.lateDuplicates,
+      durationMs: done - state.started,
+      drainMs: Math.max(0, done - state.lastPageAt),
+      rateLimitRemaining: options.source.rateLimitRemaining(),
+      settled: state.settled,
+    },
+    state: next,
+    languages: state.languages,
+  };
+}
+
+function countReasons(tombstones: ReadonlyMap<string, EndReason>, reason: EndReason): number {
+  let n = 0;
+  for (const r of tombstones.values()) if (r === reason) n++;
+  return n;
+}

@@ -1,0 +1,143 @@
+/**
+ * The second phase of a scan: settle the streams that were live and that
+ * the pages did not list. Those past 48 hours expire; those the filters no
+ * longer select are deselected; the rest are looked up by user id, every
+ * stream of one user in the same look-up, and are recovered, ended, or
+ * deselected (another category, below the MAX_STREAMS cut). A look-up that
+ * fails or is stopped leaves its streams and all later ones as they were.
+ *
+ * @module
+ */
+
+import { findMissing, type Missing, resolveLookups } from "./endings.ts";
+import { type HelixStream, type LiveStream, liveStream, type StreamRecord } from "./record.ts";
+import { selects } from "./selection.ts";
+import {
+  canSettle,
+  classify,
+  fail,
+  produce,
+  type ScanState,
+  see,
+  tombstone,
+  write,
+} from "./state.ts";
+
+/** Helix answers at most this many user ids in one look-up. */
+const LOOKUP_USERS = 100;
+
+/** Phase 2: expire what is past 48 hours, look up the rest of the missing streams. */
+export async function settleMissing(state: ScanState): Promise<void> {
+  const { previous } = state.options;
+  if (previous === null) return;
+  const missing = findMissing(previous, state.dedupe.released, { now: state.now() });
+  const settling: StreamRecord[] = [];
+  for (const id of missing.expired) {
+    const record = tombstone(state, id, "expired");
+    if (record !== null) settling.push(record);
+  }
+  // A stream the filters no longer select (they were narrowed) leaves without a look-up.
+  const lookup: Missing[] = [];
+  for (const m of missing.lookup) {
+    if (selected(state, previous.get(m.id)!)) {
+      lookup.push(m);
+      continue;
+    }
+    const record = tombstone(state, m.id, "deselected");
+    if (record !== null) settling.push(record);
+  }
+  await write(state, settling).catch((error) => fail(state, classify(state, error, "kafka")));
+
+  if (!canSettle(state)) {
+    for (const m of lookup) state.unresolved.add(m.id);
+    return;
+  }
+  const batches = byUser(lookup, LOOKUP_USERS);
+  for (const [i, batch] of batches.entries()) {
+    if (!canSettle(state)) {
+      // An unanswered look-up proves nothing: keep those streams as they were.
+      for (const m of batches.slice(i).flat()) state.unresolved.add(m.id);
+      return;
+    }
+    try {
+      await lookUp(state, batch);
+    } catch (error) {
+      fail(state, classify(state, error, "lookup"));
+      for (const m of batches.slice(i).flat()) {
+        if (!state.tombstones.has(m.id) && !state.observed.has(m.id)) state.unresolved.add(m.id);
+      }
+      return;
+    }
+  }
+  state.settled = true;
+}
+
+/** Looks up one batch of missing streams and writes what the answer shows. */
+async function lookUp(state: ScanState, batch: readonly Missing[]): Promise<void> {
+  const userIds = [...new Set(batch.map((m) => m.userId))];
+  const page = await state.options.source.fetchPage({ user_id: userIds }, {
+    first: 100,
+    signal: state.abort.signal,
+  });
+  state.counts.lookups++;
+  const outcome = resolveLookups(batch, page.streams, { seen: state.produced });
+  const records: StreamRecord[] = [];
+  for (const id of outcome.ended) {
+    const record = tombstone(state, id, "ended");
+    if (record !== null) records.push(record);
+  }
+  // Live but outside the selection now (another category, below the top N): deselect.
+  const recovered: HelixStream[] = [];
+  for (const s of outcome.recovered) {
+    if (kept(state, s)) {
+      recovered.push(s);
+      continue;
+    }
+    const record = tombstone(state, s.id, "deselected");
+    if (record !== null) records.push(record);
+  }
+  state.counts.recovered += recovered.length;
+  const discovered = outcome.discovered.filter((s) => kept(state, s));
+  await produce(state, see(state, [...recovered, ...discovered], state.now()));
+  await write(state, records);
+}
+
+function selected(state: ScanState, live: LiveStream): boolean {
+  return state.options.selection === undefined || selects(state.options.selection, live);
+}
+
+/** Whether a stream a look-up found live belongs in the topic. */
+function kept(state: ScanState, stream: HelixStream): boolean {
+  if (!selected(state, liveStream(stream))) return false;
+  // Under MAX_STREAMS, a stream below the top N's floor is not among them; one above it was
+  // missed by paging.
+  return !state.restricted || stream.viewer_count >= state.lowestViewers;
+}
+
+/**
+ * Splits missing streams into look-up batches of at most `users` user ids,
+ * keeping every stream of one user in the same batch: one answer then
+ * settles all of that user's streams, and no live stream is produced twice.
+ */
+export function byUser(missing: readonly Missing[], users: number): Missing[][] {
+  const groups = new Map<string, Missing[]>();
+  for (const m of missing) {
+    const group = groups.get(m.userId);
+    if (group) group.push(m);
+    else groups.set(m.userId, [m]);
+  }
+  const batches: Missing[][] = [];
+  let batch: Missing[] = [];
+  let count = 0;
+  for (const group of groups.values()) {
+    if (count === users) {
+      batches.push(batch);
+      batch = [];
+      count = 0;
+    }
+    batch.push(...group);
+    count++;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}

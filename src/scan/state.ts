@@ -1,0 +1,205 @@
+/**
+ * The explicit state of one scan and the few operations every phase uses
+ * on it: produce a stream, write a tombstone, record a failure. One key is
+ * written at most once per scan, and a refused write marks everything the
+ * scan wrote as unacknowledged.
+ *
+ * @module
+ */
+
+import type { StreamSource } from "../helix/client.ts";
+import type { RecordSink } from "./batcher.ts";
+import type { ScanPlan } from "./plan.ts";
+import type { Selection } from "./selection.ts";
+import { ScanDeduper } from "./dedupe.ts";
+import type { LiveState } from "./endings.ts";
+import {
+  type EndReason,
+  type HelixStream,
+  isExpired,
+  type LiveStream,
+  liveStream,
+  type StreamRecord,
+  streamRecord,
+  tombstoneRecord,
+} from "./record.ts";
+
+/** Where a scan broke off. */
+export type ScanStage = "helix" | "kafka" | "lookup" | "aborted";
+
+/** Why a scan did not succeed: data for the service to branch on, and a message for the log. */
+export interface ScanFailure {
+  stage: ScanStage;
+  message: string;
+}
+
+/** Everything a scan needs. */
+export interface ScanOptions {
+  source: StreamSource;
+  sink: RecordSink;
+  plan: ScanPlan;
+  /** The live streams before this scan; `null` when unknown (no tombstones then). */
+  previous: LiveState | null;
+  scanId: string;
+  /** Shards fetched at once. */
+  concurrency: number;
+  /**
+   * Stop after this many distinct streams (the top N by viewers). Missing
+   * streams that are still live but below the cut are deselected.
+   */
+  maxStreams?: number;
+  /** The filters: a stream of the previous state that they no longer select is deselected. */
+  selection?: Selection;
+  /** Stops the scan (shutdown): pending Helix calls end, what was fetched is sent. */
+  signal?: AbortSignal;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+}
+
+/** One stream as a scan holds it: its record, ready to send, and what later scans need. */
+export interface Seen {
+  id: string;
+  record: StreamRecord;
+  live: LiveStream;
+}
+
+/** The state one scan builds up, phase by phase. */
+export interface ScanState {
+  readonly options: ScanOptions;
+  readonly now: () => number;
+  readonly started: number;
+  /** Stops this scan's fetching: on shutdown, or when one query broke. */
+  readonly abort: AbortController;
+  readonly dedupe: ScanDeduper<Seen>;
+  /** Streams produced with a value, and what later scans need of them. */
+  readonly observed: Map<string, LiveStream>;
+  /** Every key written in this scan, value or tombstone: at most one record per key. */
+  readonly produced: Set<string>;
+  /** Tombstones written, by id. */
+  readonly tombstones: Map<string, EndReason>;
+  /** Missing streams whose fate is unknown: they stay live as they were. */
+  readonly unresolved: Set<string>;
+  readonly counts: {
+    pages: number;
+    streams: number;
+    records: number;
+    recovered: number;
+    lookups: number;
+  };
+  lastPageAt: number;
+  /** The MAX_STREAMS cut was reached. */
+  restricted: boolean;
+  /** The lowest viewer count the pages listed: with the cut reached, the top N's floor. */
+  lowestViewers: number;
+  readonly languages: Set<string>;
+  /** Every missing stream was looked up or expired. */
+  settled: boolean;
+  /** A write was refused: nothing written in this scan can count as acknowledged. */
+  sinkFailed: boolean;
+  failure: ScanFailure | null;
+}
+
+/** A write to the sink failed: Kafka's fault, not Helix's. */
+export class SinkFailure extends Error {}
+
+/** The state of a scan that is about to start. */
+export function createScanState(options: ScanOptions): ScanState {
+  const now = options.now ?? Date.now;
+  const started = now();
+  return {
+    options,
+    now,
+    started,
+    abort: new AbortController(),
+    dedupe: new ScanDeduper<Seen>(),
+    observed: new Map(),
+    produced: new Set(),
+    tombstones: new Map(),
+    unresolved: new Set(),
+    counts: { pages: 0, streams: 0, records: 0, recovered: 0, lookups: 0 },
+    lastPageAt: started,
+    restricted: false,
+    lowestViewers: Infinity,
+    languages: new Set(),
+    settled: false,
+    sinkFailed: false,
+    failure: null,
+  };
+}
+
+/** Whether missing streams may be settled: nothing broke and no stop came. */
+export function canSettle(state: ScanState): boolean {
+  return state.failure === null && !state.abort.signal.aborted;
+}
+
+/**
+ * A page's streams as records at once, so that only their serialized form
+ * waits in the hold-back window, not the parsed objects.
+ */
+export function see(state: ScanState, streams: readonly HelixStream[], fetchedAt: number): Seen[] {
+  const scanId = state.options.scanId;
+  return streams.map((stream) => ({
+    id: stream.id,
+    record: streamRecord(stream, { scanId, fetchedAt }),
+    live: liveStream(stream),
+  }));
+}
+
+/** Writes the records of streams seen live: a tombstone instead when one is past 48 hours. */
+export async function produce(state: ScanState, seen: readonly Seen[]): Promise<void> {
+  const records: StreamRecord[] = [];
+  for (const { id, record, live } of seen) {
+    if (state.produced.has(id)) continue;
+    if (isExpired(live.startedAt, record.timestamp)) {
+      records.push(tombstone(state, id, "expired", record.timestamp)!);
+      continue;
+    }
+    state.produced.add(id);
+    state.observed.set(id, live);
+    state.counts.records++;
+    records.push(record);
+  }
+  await write(state, records);
+}
+
+/** The tombstone of `id`, or null when the scan already wrote a record for it. */
+export function tombstone(
+  state: ScanState,
+  id: string,
+  reason: EndReason,
+  at = state.now(),
+): StreamRecord | null {
+  if (state.produced.has(id)) return null;
+  state.produced.add(id);
+  state.tombstones.set(id, reason);
+  return tombstoneRecord(id, { scanId: state.options.scanId, at, reason });
+}
+
+/** Writes records; a refusal marks the scan's writes unacknowledged and is thrown as Kafka's fault. */
+export async function write(state: ScanState, records: StreamRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  try {
+    await state.options.sink.write(records);
+  } catch (error) {
+    state.sinkFailed = true;
+    throw new SinkFailure("", { cause: error });
+  }
+}
+
+/** Records the scan's first failure and stops its fetching. */
+export function fail(state: ScanState, failure: ScanFailure): void {
+  state.failure ??= failure;
+  state.abort.abort();
+}
+
+/** What an error means for the scan: Kafka's fault, a stop, or the stage's own failure. */
+export function classify(state: ScanState, error: unknown, stage: ScanStage): ScanFailure {
+  if (error instanceof SinkFailure) return { stage: "kafka", message: messageOf(error.cause) };
+  if (state.options.signal?.aborted) return { stage: "aborted", message: "shutting down" };
+  return { stage, message: messageOf(error) };
+}
+
+/** The message of anything thrown. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
