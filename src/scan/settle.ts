@@ -10,7 +10,8 @@
  */
 
 import { findMissing, type Missing, resolveLookups } from "./endings.ts";
-import { type HelixStream, type LiveStream, liveStream, type StreamRecord } from "./record.ts";
+import type { HelixStream } from "../helix/stream.ts";
+import { type LiveStream, liveStream, type StreamRecord } from "./record.ts";
 import { selects } from "./selection.ts";
 import {
   canSettle,
