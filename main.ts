@@ -18,7 +18,7 @@ import {
   parseHttpSettings,
 } from "./src/config/config.ts";
 import { type Flags, parseFlags } from "./src/config/flags.ts";
-import { SETTINGS } from "./src/config/settings.ts";
+import { SETTING_NAMES } from "./src/config/settings.ts";
 import { usage } from "./src/config/usage.ts";
 import { ConfigError } from "./src/config/errors.ts";
 import { logProcessWarnings, setupLogging } from "./src/ops/log.ts";
@@ -87,7 +87,7 @@ export async function main(args: string[]): Promise<number> {
 /** Reads the service's own variables, and only those: the permission set grants no others. */
 function readSettings(): Record<string, string | undefined> {
   const env: Record<string, string> = {};
-  for (const { name } of SETTINGS) {
+  for (const name of SETTING_NAMES) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }

@@ -15,7 +15,7 @@ import { hash32, Prng } from "./prng.ts";
 import { createHandler, type ServerState, type SimulatorStats } from "./server.ts";
 import { createWorld, liveIndices, streamAt } from "./world.ts";
 
-export { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, parseSimOptions } from "./options.ts";
+export { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from "./options.ts";
 export type { SimulatorOptions } from "./options.ts";
 export type { SimulatorStats } from "./server.ts";
 export { generateStream, generateStreams } from "./data.ts";
