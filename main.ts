@@ -10,7 +10,6 @@
  * @module
  */
 
-import denoConfig from "./deno.json" with { type: "json" };
 import {
   type Config,
   mergeEnvironment,
@@ -28,6 +27,7 @@ import { createHelixSource } from "./src/helix/client.ts";
 import { kafkaClientConfig } from "./src/kafka/client.ts";
 import type { KafkaConfig } from "kafkajs";
 import { dryRun, runOnce, runService } from "./src/service.ts";
+import { VERSION } from "./src/version.ts";
 import { startSimulator } from "./src/sim/mod.ts";
 
 /** Runs the service with the given command-line arguments; resolves to the exit code. */
@@ -39,7 +39,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     flags = parseFlags(args);
     if (flags.help) return print(usage());
-    if (flags.version) return print(`twitch-datagen ${denoConfig.version}`);
+    if (flags.version) return print(`twitch-datagen ${VERSION}`);
     const env = mergeEnvironment(readSettings(), {
       envFileText: await readEnvFile(flags.envFile),
       overrides: flags.overrides,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHelixSource, HelixError, toHelixError } from "./client.ts";
-import { startSimulator, withMockApiPort } from "../sim/mod.ts";
+import { startSimulator } from "../sim/mod.ts";
+import { withMockApiPort } from "../sim/_mock_port.ts";
 
 Deno.test("a revoked token is answered 401, replaced once, and the page still arrives", async () => {
   await using sim = await startSimulator({ streams: 150 });

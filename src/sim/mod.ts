@@ -19,7 +19,6 @@ export { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from "./options.ts";
 export type { SimulatorOptions } from "./options.ts";
 export type { SimulatorStats } from "./server.ts";
 export { generateStream, generateStreams } from "./data.ts";
-export { withMockApiPort } from "./_mock_port.ts";
 
 /** A running simulator. */
 export interface Simulator extends AsyncDisposable {
