@@ -117,6 +117,7 @@ export function parseConfig(
     "SCAN_AUDIT_INTERVAL",
     "LOG_LEVEL",
   ]);
+  if (v.SCAN_MODE === "sharded") requireShardable(v.STREAM_USER_LOGINS, v.MAX_STREAMS);
   return {
     source,
     twitch,
@@ -233,6 +234,20 @@ function tlsSettings(
     );
   }
   return enabled === true || anyFile !== undefined ? { caFile, certFile, keyFile } : undefined;
+}
+
+/** `SCAN_MODE=sharded` promises parallel queries: refuse the filters that allow only one. */
+function requireShardable(userLogins: string[] | undefined, maxStreams: number | undefined): void {
+  const blocker = userLogins !== undefined
+    ? "STREAM_USER_LOGINS"
+    : maxStreams !== undefined
+    ? "MAX_STREAMS"
+    : undefined;
+  if (blocker === undefined) return;
+  throw new ConfigError(
+    "SCAN_MODE",
+    `is sharded but ${blocker} is set, which one sequential query serves; set SCAN_MODE=auto or sequential, or unset ${blocker}`,
+  );
 }
 
 function schedule(text: string): CronSchedule {

@@ -187,7 +187,8 @@ export const SETTINGS = {
   }),
   SCAN_MODE: setting({
     default: "auto",
-    description: "`sharded` (parallel by language), `sequential`, or `auto`",
+    description:
+      "`auto` (parallel by language or game where the filters allow), `sharded` (the same, and refuse filters that do not), or `sequential`",
     parse: choice(SCAN_MODES),
   }),
   SCAN_CONCURRENCY: setting({

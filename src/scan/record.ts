@@ -17,7 +17,9 @@ export interface StreamRecord {
 }
 
 /** Why a tombstone was written: the stream ended, is past 48 hours, or left the selection. */
-export type EndReason = "ended" | "expired" | "deselected";
+export const END_REASONS = ["ended", "expired", "deselected"] as const;
+/** One of {@link END_REASONS}: the `end-reason` header of a tombstone. */
+export type EndReason = (typeof END_REASONS)[number];
 
 /** Scan metadata carried in every record's headers. */
 export interface ScanMeta {
