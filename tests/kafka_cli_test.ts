@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parseKafkaCli } from "../dev/kafka/cli.ts";
+import { freePort } from "../dev/ports.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -29,9 +30,7 @@ Deno.test("a port that is not a number from 1 to 65535 is refused in one line", 
 
 Deno.test("the kafka task serves a broker until SIGTERM, then exits 0 leaving no JVM", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "kafka-cli-test-" });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
+  const port = freePort();
   try {
     const cli = new Deno.Command(Deno.execPath(), {
       args: [

@@ -5,7 +5,6 @@
  * @module
  */
 
-import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type KafkaBroker, startKafkaBroker } from "./broker.ts";
@@ -66,20 +65,6 @@ export function parseKafkaCli(
   };
 }
 
-/**
- * kafkajs (used to see when the broker is ready) sets a negative timer on
- * every connection, and the runtime warns about it each time; the warning
- * says nothing about the broker, so keep it off the developer's console.
- */
-function muteNegativeTimeoutWarning(): void {
-  const defaults = process.listeners("warning");
-  process.removeAllListeners("warning");
-  process.on("warning", (warning: Error) => {
-    if (warning.name === "TimeoutNegativeWarning") return;
-    for (const listener of defaults) listener(warning);
-  });
-}
-
 async function main(): Promise<number> {
   let options: KafkaCliOptions;
   try {
@@ -92,7 +77,6 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  muteNegativeTimeoutWarning();
   if (options.fresh) await Deno.remove(options.dataDir, { recursive: true }).catch(() => {});
 
   // Stop signals can arrive while the broker is still starting: remember them.
