@@ -320,7 +320,7 @@ Deno.test("the Dockerfile bakes in no secret and copies no .env", () => {
 Deno.test(".dockerignore keeps secrets, history and build output out of the context", async () => {
   const ignored = (await Deno.readTextFile(new URL(".dockerignore", root)))
     .split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
-  for (const entry of [".git", ".env", "dist", ".cache", "tools", "tests", "bench"]) {
+  for (const entry of [".git", ".env", "dist", ".cache", "dev", "tests", "bench"]) {
     assert.ok(ignored.includes(entry), `${entry} is not in .dockerignore`);
   }
 });
