@@ -18,6 +18,8 @@ import {
   readSettings,
   type SaslMechanism,
   type ScanMode,
+  type SettingName,
+  settingsOf,
   type Source,
 } from "./settings.ts";
 import { parseSimOptions } from "./simulator.ts";
@@ -80,6 +82,15 @@ export function mergeEnvironment(
   return { ...fromFile, ...env, ...options.overrides };
 }
 
+/** The service's settings that are read whatever the source (the credentials only for Twitch). */
+type ServiceSetting = Exclude<
+  SettingName,
+  `SIM_${string}` | "SOURCE" | "TWITCH_CLIENT_ID" | "TWITCH_CLIENT_SECRET"
+>;
+const SERVICE_SETTINGS = settingsOf("service").filter((name) =>
+  !["SOURCE", "TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET"].includes(name)
+) as ServiceSetting[];
+
 /**
  * Validates the merged environment into a {@link Config}.
  *
@@ -91,32 +102,7 @@ export function parseConfig(
 ): Config {
   const { SOURCE: source } = readSettings(env, ["SOURCE"]);
   const twitch = source === "twitch" ? twitchCredentials(env) : { clientId: "", clientSecret: "" };
-  const v = readSettings(env, [
-    "KAFKA_BROKERS",
-    "KAFKA_SASL_MECHANISM",
-    "KAFKA_SASL_USERNAME",
-    "KAFKA_SASL_PASSWORD",
-    "KAFKA_SSL",
-    "KAFKA_SSL_CA_FILE",
-    "KAFKA_SSL_CERT_FILE",
-    "KAFKA_SSL_KEY_FILE",
-    "STREAM_LANGUAGES",
-    "STREAM_GAME_IDS",
-    "STREAM_USER_LOGINS",
-    "LOG_FORMAT",
-    "SCHEDULE",
-    "KAFKA_TOPIC",
-    "KAFKA_CLIENT_ID",
-    "KAFKA_TOPIC_PARTITIONS",
-    "KAFKA_REPLICATION_FACTOR",
-    "KAFKA_REBUILD_TIMEOUT_MS",
-    "MAX_STREAMS",
-    "SCAN_MODE",
-    "SCAN_CONCURRENCY",
-    "HELIX_TIMEOUT_MS",
-    "SCAN_AUDIT_INTERVAL",
-    "LOG_LEVEL",
-  ]);
+  const v = readSettings(env, SERVICE_SETTINGS);
   if (v.SCAN_MODE === "sharded") requireShardable(v.STREAM_USER_LOGINS, v.MAX_STREAMS);
   return {
     source,
@@ -153,7 +139,7 @@ export function parseConfig(
       level: v.LOG_LEVEL,
       format: v.LOG_FORMAT ?? (options.stderrIsTerminal ? "pretty" : "json"),
     },
-    http: parseHttpSettings(env),
+    http: { host: v.HTTP_HOST, port: v.HTTP_PORT },
     sim: source === "simulated" ? parseSimOptions(env) : undefined,
     once: options.once ?? false,
     dryRun: options.dryRun ?? false,
