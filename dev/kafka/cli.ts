@@ -7,6 +7,7 @@
 
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { parseInteger } from "../../src/config/values.ts";
 import { type KafkaBroker, startKafkaBroker } from "./broker.ts";
 
 const USAGE = `Usage: deno task kafka [--port N] [--data-dir DIR] [--fresh]
@@ -47,15 +48,11 @@ export function parseKafkaCli(
     strict: true,
     allowPositionals: false,
   });
-  const portText = values.port ?? env.KAFKA_PORT ?? "9092";
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-    throw new Error(
-      `${
-        values.port === undefined ? "KAFKA_PORT" : "--port"
-      }: "${portText}" is not a port; expected an integer from 1 to 65535`,
-    );
-  }
+  const port = parseInteger(
+    values.port === undefined ? "KAFKA_PORT" : "--port",
+    values.port ?? env.KAFKA_PORT ?? "9092",
+    { min: 1, max: 65535, form: "a port from 1 to 65535" },
+  );
   const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
   return {
     port,
