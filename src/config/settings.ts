@@ -8,15 +8,16 @@
  */
 
 import {
+  choice,
+  integer,
+  number,
   parseBoolean,
   parseBrokers,
-  parseChoice,
   parseDuration,
-  parseInteger,
   parseList,
-  parseNumber,
-  parseToken,
   parseTopic,
+  text,
+  token,
 } from "./values.ts";
 import { defaultSimulatorOptions, MAX_SIM_STREAMS } from "../sim/options.ts";
 
@@ -62,26 +63,6 @@ function setting<T>(entry: Defaulted<T>): Defaulted<T>;
 function setting<T>(entry: Setting<T>): Setting<T>;
 function setting<T>(entry: Setting<T>): Setting<T> {
   return entry;
-}
-
-function integer(min: number, max: number, form?: string) {
-  return (name: string, raw: string) => parseInteger(name, raw, { min, max, form });
-}
-
-function number(min: number, max: number, form: string) {
-  return (name: string, raw: string) => parseNumber(name, raw, { min, max, form });
-}
-
-function token(form: string) {
-  return (name: string, raw: string) => parseToken(name, raw, form);
-}
-
-function choice<T extends string>(choices: readonly T[]) {
-  return (name: string, raw: string) => parseChoice(name, raw, choices);
-}
-
-function text(_name: string, raw: string): string {
-  return raw;
 }
 
 /** The simulator's defaults, which its settings show and fall back to. */

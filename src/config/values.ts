@@ -150,3 +150,31 @@ export function parseToken(name: string, raw: string, form: string): string {
   }
   return value;
 }
+
+/** A parser of a value, as the settings table holds it: the setting's name and its raw text in. */
+export type ValueParser<T> = (name: string, raw: string) => T;
+
+/** {@link parseInteger} within `[min, max]`, as a value parser. */
+export function integer(min: number, max: number, form?: string): ValueParser<number> {
+  return (name, raw) => parseInteger(name, raw, { min, max, form });
+}
+
+/** {@link parseNumber} within `[min, max]`, as a value parser. */
+export function number(min: number, max: number, form: string): ValueParser<number> {
+  return (name, raw) => parseNumber(name, raw, { min, max, form });
+}
+
+/** {@link parseToken}, as a value parser. */
+export function token(form: string): ValueParser<string> {
+  return (name, raw) => parseToken(name, raw, form);
+}
+
+/** {@link parseChoice} among `choices`, as a value parser. */
+export function choice<T extends string>(choices: readonly T[]): ValueParser<T> {
+  return (name, raw) => parseChoice(name, raw, choices);
+}
+
+/** Any text, as given (file paths, user names, the cron expression parsed later). */
+export function text(_name: string, raw: string): string {
+  return raw;
+}
