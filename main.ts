@@ -40,7 +40,7 @@ export async function main(args: string[]): Promise<number> {
     flags = parseFlags(args);
     if (flags.help) return print(usage());
     if (flags.version) return print(`twitch-datagen ${VERSION}`);
-    const env = mergeEnvironment(readSettings(), {
+    const env = mergeEnvironment(readOwnVariables(), {
       envFileText: await readEnvFile(flags.envFile),
       overrides: flags.overrides,
     });
@@ -85,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
 }
 
 /** Reads the service's own variables, and only those: the permission set grants no others. */
-function readSettings(): Record<string, string | undefined> {
+function readOwnVariables(): Record<string, string | undefined> {
   const env: Record<string, string> = {};
   for (const name of SETTING_NAMES) {
     const value = Deno.env.get(name);

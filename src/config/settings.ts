@@ -4,6 +4,10 @@
  * (`config.ts`, `simulator.ts`), the flags, `--help`, `deno task sim --help`
  * and the README's tables all come from it.
  *
+ * A new setting is one entry in {@link SETTINGS} (its default as text, a
+ * parser from `values.ts`, one line of meaning); `parseConfig` then finds its
+ * parsed value under its name, and `deno task docs` adds it to the README.
+ *
  * @module
  */
 
