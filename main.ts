@@ -10,7 +10,6 @@
  * @module
  */
 
-import denoConfig from "./deno.json" with { type: "json" };
 import {
   type Config,
   mergeEnvironment,
@@ -18,7 +17,7 @@ import {
   parseHttpSettings,
 } from "./src/config/config.ts";
 import { type Flags, parseFlags } from "./src/config/flags.ts";
-import { SETTINGS } from "./src/config/settings.ts";
+import { SETTING_NAMES } from "./src/config/settings.ts";
 import { usage } from "./src/config/usage.ts";
 import { ConfigError } from "./src/config/errors.ts";
 import { logProcessWarnings, setupLogging } from "./src/ops/log.ts";
@@ -28,6 +27,7 @@ import { createHelixSource } from "./src/helix/client.ts";
 import { kafkaClientConfig } from "./src/kafka/client.ts";
 import type { KafkaConfig } from "kafkajs";
 import { dryRun, runOnce, runService } from "./src/service.ts";
+import { VERSION } from "./src/version.ts";
 import { startSimulator } from "./src/sim/mod.ts";
 
 /** Runs the service with the given command-line arguments; resolves to the exit code. */
@@ -39,8 +39,8 @@ export async function main(args: string[]): Promise<number> {
   try {
     flags = parseFlags(args);
     if (flags.help) return print(usage());
-    if (flags.version) return print(`twitch-datagen ${denoConfig.version}`);
-    const env = mergeEnvironment(readSettings(), {
+    if (flags.version) return print(`twitch-datagen ${VERSION}`);
+    const env = mergeEnvironment(readOwnVariables(), {
       envFileText: await readEnvFile(flags.envFile),
       overrides: flags.overrides,
     });
@@ -85,9 +85,9 @@ export async function main(args: string[]): Promise<number> {
 }
 
 /** Reads the service's own variables, and only those: the permission set grants no others. */
-function readSettings(): Record<string, string | undefined> {
+function readOwnVariables(): Record<string, string | undefined> {
   const env: Record<string, string> = {};
-  for (const { name } of SETTINGS) {
+  for (const name of SETTING_NAMES) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }

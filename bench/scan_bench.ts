@@ -54,7 +54,7 @@ const admin = kafka.admin();
 await admin.connect();
 
 /**
- * The simulator as a process of its own (`src/sim/cli.ts`, as `deno task sim`
+ * The simulator as a process of its own (`src/sim_cli.ts`, as `deno task sim`
  * runs it), so that the figures, peak memory included, are the client's alone:
  * Twitch's servers are not on our CPU either.
  */
@@ -65,7 +65,7 @@ async function startSimProcess(env: Record<string, string>) {
       "--allow-net",
       "--allow-env",
       "--allow-read",
-      new URL("../src/sim/cli.ts", import.meta.url).pathname,
+      new URL("../src/sim_cli.ts", import.meta.url).pathname,
     ],
     env: { ...env, SIM_PORT: "0" },
     stdout: "piped",

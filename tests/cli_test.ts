@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { logLines, ROOT, runService, START_FLAGS } from "./support/service.ts";
 import { BAD_CONFIG, TWITCH_SECRET } from "../src/config/testdata/bad_config.ts";
+import { freePort } from "../dev/ports.ts";
 
 const SECRET = "zz-distinctive-secret-41";
 const base = { TWITCH_CLIENT_ID: "client", TWITCH_CLIENT_SECRET: SECRET };
@@ -106,10 +107,7 @@ Deno.test("settings are read from the .env file in the working directory", async
 });
 
 Deno.test("--healthcheck exits 1 when nothing listens", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  const result = await runService(["--healthcheck"], { HTTP_PORT: String(port) });
+  const result = await runService(["--healthcheck"], { HTTP_PORT: String(freePort()) });
   assert.equal(result.code, 1);
   assert.equal(result.stderr, "");
 });

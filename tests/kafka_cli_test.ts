@@ -1,37 +1,12 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { parseKafkaCli } from "../dev/kafka/cli.ts";
+import { freePort } from "../dev/ports.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
-Deno.test("the kafka task listens on 9092 and keeps data in .cache/kafka by default", () => {
-  assert.deepEqual(parseKafkaCli([], {}), {
-    port: 9092,
-    dataDir: `${ROOT}.cache/kafka`,
-    fresh: false,
-    help: false,
-  });
-});
-
-Deno.test("--port wins over KAFKA_PORT", () => {
-  assert.equal(parseKafkaCli(["--port", "19092"], { KAFKA_PORT: "29092" }).port, 19092);
-  assert.equal(parseKafkaCli([], { KAFKA_PORT: "29092" }).port, 29092);
-});
-
-Deno.test("a port that is not a number from 1 to 65535 is refused in one line", () => {
-  assert.throws(() => parseKafkaCli(["--port", "70000"], {}), {
-    message: '--port: "70000" is not a port; expected an integer from 1 to 65535',
-  });
-  assert.throws(() => parseKafkaCli([], { KAFKA_PORT: "x" }), {
-    message: 'KAFKA_PORT: "x" is not a port; expected an integer from 1 to 65535',
-  });
-});
-
 Deno.test("the kafka task serves a broker until SIGTERM, then exits 0 leaving no JVM", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "kafka-cli-test-" });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
+  const port = freePort();
   try {
     const cli = new Deno.Command(Deno.execPath(), {
       args: [

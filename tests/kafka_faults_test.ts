@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { freePort, NO_SCHEDULED_SCANS, runService, startService } from "./support/service.ts";
+import { NO_SCHEDULED_SCANS, runService, startService } from "./support/service.ts";
+import { freePort } from "../dev/ports.ts";
 
 type LogLine = Record<string, unknown>;
 

@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { freePort, NO_SCHEDULED_SCANS, runService, startService } from "./support/service.ts";
+import { NO_SCHEDULED_SCANS, runService, startService } from "./support/service.ts";
+import { freePort } from "../dev/ports.ts";
 
 type LogLine = Record<string, unknown>;
 

@@ -11,7 +11,7 @@ import {
   parseImageRef,
   type Stage,
 } from "./support/dockerfile.ts";
-import { SETTINGS } from "../src/config/settings.ts";
+import { SETTING_NAMES } from "../src/config/settings.ts";
 import { mergeEnvironment, parseConfig } from "../src/config/config.ts";
 
 const root = new URL("../", import.meta.url);
@@ -222,7 +222,7 @@ toolTest(
   "compose passes every setting of the service to datagen",
   async () => {
     const { environment } = (await resolvedCompose()).services.datagen;
-    const missing = SETTINGS.map((s) => s.name).filter((name) => !(name in environment));
+    const missing = SETTING_NAMES.filter((name) => !(name in environment));
     assert.deepEqual(missing, []);
     const envFile =
       "KAFKA_SASL_MECHANISM=plain\nSCAN_CONCURRENCY=4\nKAFKA_REBUILD_TIMEOUT_MS=5000\n";
@@ -571,7 +571,7 @@ Deno.test("the production settings example runs on real Helix with the default r
     "TWITCH_CLIENT_SECRET=",
   ]);
   assert.deepEqual(active.filter((line) => /=["']/.test(line)), []);
-  const known = new Set(SETTINGS.map((s) => s.name));
+  const known = new Set<string>(SETTING_NAMES);
   assert.deepEqual(exampleNames(text).filter((name) => !known.has(name)), []);
   const filled = text.replace("TWITCH_CLIENT_ID=", "TWITCH_CLIENT_ID=abc")
     .replace("TWITCH_CLIENT_SECRET=", "TWITCH_CLIENT_SECRET=def");
@@ -593,7 +593,7 @@ Deno.test("the systemd steps install the production example, not the development
 
 Deno.test(".env.example names every setting of the service", async () => {
   const names = exampleNames(await Deno.readTextFile(new URL(".env.example", root)));
-  assert.deepEqual(SETTINGS.map((s) => s.name).filter((name) => !names.includes(name)), []);
+  assert.deepEqual(SETTING_NAMES.filter((name) => !names.includes(name)), []);
 });
 
 Deno.test("the runtime base is pinned by digest, or the Dockerfile and README say why not", async () => {

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { uniqueTopic, useTestBroker } from "./support/kafka.ts";
 import { logLines, runService, startService } from "./support/service.ts";
 import { startSimulator } from "../src/sim/mod.ts";
+import { freePort } from "../dev/ports.ts";
 
 const TWITCH_SECRET = "zz-twitch-secret-9317";
 const SASL_PASSWORD = "zz-sasl-pass-5521";
@@ -25,13 +26,6 @@ function assertNoSecret(what: string, text: string): void {
 /** The messages of the log lines at level ERROR. */
 function errors(stderr: string): string[] {
   return logLines(stderr).filter((l) => l.level === "ERROR").map((l) => String(l.message));
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
 }
 
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {

@@ -26,12 +26,11 @@ import {
   answersMetadata,
   existingClassArchive,
   formatStorage,
-  freePort,
-  portIsFree,
   publishClassArchive,
   spawnBroker,
 } from "./jvm.ts";
 import { makeBrokerTls } from "./tls.ts";
+import { freePort, portIsFree } from "../ports.ts";
 import { startWatchdog, type Watchdog } from "./watchdog.ts";
 
 export type { KafkaUser, Watchdog };

@@ -5,9 +5,9 @@
  * @module
  */
 
-import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { parseInteger } from "../../src/config/values.ts";
 import { type KafkaBroker, startKafkaBroker } from "./broker.ts";
 
 const USAGE = `Usage: deno task kafka [--port N] [--data-dir DIR] [--fresh]
@@ -48,15 +48,11 @@ export function parseKafkaCli(
     strict: true,
     allowPositionals: false,
   });
-  const portText = values.port ?? env.KAFKA_PORT ?? "9092";
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-    throw new Error(
-      `${
-        values.port === undefined ? "KAFKA_PORT" : "--port"
-      }: "${portText}" is not a port; expected an integer from 1 to 65535`,
-    );
-  }
+  const port = parseInteger(
+    values.port === undefined ? "KAFKA_PORT" : "--port",
+    values.port ?? env.KAFKA_PORT ?? "9092",
+    { min: 1, max: 65535, form: "a port from 1 to 65535" },
+  );
   const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
   return {
     port,
@@ -64,20 +60,6 @@ export function parseKafkaCli(
     fresh: values.fresh,
     help: values.help,
   };
-}
-
-/**
- * kafkajs (used to see when the broker is ready) sets a negative timer on
- * every connection, and the runtime warns about it each time; the warning
- * says nothing about the broker, so keep it off the developer's console.
- */
-function muteNegativeTimeoutWarning(): void {
-  const defaults = process.listeners("warning");
-  process.removeAllListeners("warning");
-  process.on("warning", (warning: Error) => {
-    if (warning.name === "TimeoutNegativeWarning") return;
-    for (const listener of defaults) listener(warning);
-  });
 }
 
 async function main(): Promise<number> {
@@ -92,7 +74,6 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  muteNegativeTimeoutWarning();
   if (options.fresh) await Deno.remove(options.dataDir, { recursive: true }).catch(() => {});
 
   // Stop signals can arrive while the broker is still starting: remember them.

@@ -23,7 +23,8 @@
 import { Kafka, logLevel, type PartitionMetadata } from "kafkajs";
 import { newClusterId } from "./broker_config.ts";
 import { ensureKafkaJars } from "./jars.ts";
-import { existingClassArchive, freePort } from "./jvm.ts";
+import { existingClassArchive } from "./jvm.ts";
+import { freePort } from "../ports.ts";
 import { startWatchdog, type Watchdog, watchdogSlot } from "./watchdog.ts";
 import { type KafkaBroker, PortTakenError, startKafkaBroker } from "./broker.ts";
 

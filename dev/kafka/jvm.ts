@@ -9,8 +9,11 @@ import { Kafka, logLevel } from "kafkajs";
 import { type KafkaUser, newClusterId, scramFormatArgs } from "./broker_config.ts";
 import { KAFKA_TOOLS_DIR } from "./jars.ts";
 import { jdkTool } from "./tls.ts";
+import { patchKafkajsIdleLoop } from "../../src/kafka/kafkajs_patch.ts";
 
-const HOST = "127.0.0.1";
+// The kafkajs clients here (readiness probes, metadata) would otherwise spin a 1 ms timer per idle
+// connection and print TimeoutNegativeWarning: the service's own patch stops both.
+patchKafkajsIdleLoop();
 
 /**
  * How a JVM run uses the archive of the broker's loaded classes (JDK class
@@ -175,24 +178,5 @@ export async function answersMetadata(bootstrap: string): Promise<boolean> {
     return false;
   } finally {
     await admin.disconnect().catch(() => {});
-  }
-}
-
-/** A port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-/** Whether `port` on 127.0.0.1 can be bound right now. */
-export function portIsFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: HOST, port }).close();
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) return false;
-    throw error;
   }
 }

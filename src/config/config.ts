@@ -2,7 +2,9 @@
  * The service's configuration: environment variables (also read from a
  * `.env` file), overridden by command-line flags, validated in one place at
  * start-up. Everything here is pure: the caller passes the environment, the
- * arguments and the `.env` text in.
+ * arguments and the `.env` text in. Each value's default and parser is in the
+ * settings table (`settings.ts`); this module adds the rules that tie
+ * settings together.
  *
  * @module
  */
@@ -11,23 +13,17 @@ import { parseEnv } from "node:util";
 import { ConfigError } from "./errors.ts";
 import { type CronSchedule, parseCron } from "./cron.ts";
 import {
-  parseBoolean,
-  parseBrokers,
-  parseChoice,
-  parseDuration,
-  parseInteger,
-  parseList,
-  parseToken,
-  parseTopic,
-} from "./values.ts";
-import { parseSimOptions, type SimulatorOptions } from "../sim/mod.ts";
-
-/** Log levels accepted by `LOG_LEVEL`. */
-export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
-/** SASL mechanisms accepted by `KAFKA_SASL_MECHANISM`. */
-export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
-/** Scan strategies accepted by `SCAN_MODE`. */
-export const SCAN_MODES = ["auto", "sequential", "sharded"] as const;
+  type LogFormat,
+  type LogLevel,
+  readSettings,
+  type SaslMechanism,
+  type ScanMode,
+  type SettingName,
+  settingsOf,
+  type Source,
+} from "./settings.ts";
+import { parseSimOptions } from "./simulator.ts";
+import type { SimulatorOptions } from "../sim/options.ts";
 
 /** Filters that narrow the Helix query. */
 export interface StreamFilters {
@@ -40,7 +36,7 @@ export interface StreamFilters {
 
 /** Everything the service needs to run, validated. */
 export interface Config {
-  source: "twitch" | "simulated";
+  source: Source;
   twitch: { clientId: string; clientSecret: string };
   kafka: {
     brokers: string[];
@@ -49,7 +45,7 @@ export interface Config {
     partitions: number;
     /** Unset: min(3, number of brokers). */
     replicationFactor?: number;
-    sasl?: { mechanism: (typeof SASL_MECHANISMS)[number]; username: string; password: string };
+    sasl?: { mechanism: SaslMechanism; username: string; password: string };
     ssl?: { caFile?: string; certFile?: string; keyFile?: string };
     /** How long the start-up rebuild may read the topic before it gives up. */
     rebuildTimeoutMs: number;
@@ -57,13 +53,13 @@ export interface Config {
   schedule: CronSchedule;
   filters: StreamFilters;
   scan: {
-    mode: (typeof SCAN_MODES)[number];
+    mode: ScanMode;
     concurrency: number;
     requestTimeoutMs: number;
     /** Milliseconds between audit scans that page unsplit; 0 = never. */
     auditIntervalMs: number;
   };
-  log: { level: (typeof LOG_LEVELS)[number]; format: "json" | "pretty" };
+  log: { level: LogLevel; format: LogFormat };
   http: { host: string; port: number };
   /** Simulator settings, when `source` is `simulated`. */
   sim?: Partial<SimulatorOptions>;
@@ -86,11 +82,14 @@ export function mergeEnvironment(
   return { ...fromFile, ...env, ...options.overrides };
 }
 
-/** Reads a variable, treating an empty value as unset. */
-function get(env: Record<string, string | undefined>, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === "" ? undefined : value;
-}
+/** The service's settings that are read whatever the source (the credentials only for Twitch). */
+type ServiceSetting = Exclude<
+  SettingName,
+  `SIM_${string}` | "SOURCE" | "TWITCH_CLIENT_ID" | "TWITCH_CLIENT_SECRET"
+>;
+const SERVICE_SETTINGS = settingsOf("service").filter((name) =>
+  !["SOURCE", "TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET"].includes(name)
+) as ServiceSetting[];
 
 /**
  * Validates the merged environment into a {@link Config}.
@@ -101,174 +100,46 @@ export function parseConfig(
   env: Record<string, string | undefined>,
   options: { once?: boolean; dryRun?: boolean; audit?: boolean; stderrIsTerminal?: boolean } = {},
 ): Config {
-  const opt = <T>(name: string, parse: (raw: string) => T): T | undefined => {
-    const raw = get(env, name);
-    return raw === undefined ? undefined : parse(raw);
-  };
-  const source = opt("SOURCE", (r) => parseChoice("SOURCE", r, ["twitch", "simulated"] as const)) ??
-    "twitch";
-
-  let twitch = { clientId: "", clientSecret: "" };
-  if (source === "twitch") {
-    const form = "the value from your app in the Twitch developer console";
-    const clientId = opt("TWITCH_CLIENT_ID", (r) => parseToken("TWITCH_CLIENT_ID", r, form));
-    const clientSecret = opt(
-      "TWITCH_CLIENT_SECRET",
-      (r) => parseToken("TWITCH_CLIENT_SECRET", r, form),
-    );
-    if (clientId === undefined) {
-      throw new ConfigError(
-        "TWITCH_CLIENT_ID",
-        "is not set; set it to your Twitch app's client id, or use SOURCE=simulated",
-      );
-    }
-    if (clientSecret === undefined) {
-      throw new ConfigError(
-        "TWITCH_CLIENT_SECRET",
-        "is not set; set it to your Twitch app's client secret, or use SOURCE=simulated",
-      );
-    }
-    twitch = { clientId, clientSecret };
-  }
-
-  const brokers = opt("KAFKA_BROKERS", (r) => parseBrokers("KAFKA_BROKERS", r)) ??
-    ["localhost:9092"];
-  const mechanism = opt(
-    "KAFKA_SASL_MECHANISM",
-    (r) => parseChoice("KAFKA_SASL_MECHANISM", r, SASL_MECHANISMS),
-  );
-  const username = get(env, "KAFKA_SASL_USERNAME");
-  const password = get(env, "KAFKA_SASL_PASSWORD");
-  let sasl: Config["kafka"]["sasl"];
-  if (mechanism !== undefined) {
-    if (username === undefined) {
-      throw new ConfigError(
-        "KAFKA_SASL_USERNAME",
-        `is not set; KAFKA_SASL_MECHANISM needs a user name`,
-      );
-    }
-    if (password === undefined) {
-      throw new ConfigError(
-        "KAFKA_SASL_PASSWORD",
-        `is not set; KAFKA_SASL_MECHANISM needs a password`,
-      );
-    }
-    sasl = { mechanism, username, password };
-  } else if (username !== undefined || password !== undefined) {
-    throw new ConfigError(
-      "KAFKA_SASL_MECHANISM",
-      "is not set but a SASL user or password is; set it to plain, scram-sha-256 or scram-sha-512",
-    );
-  }
-
-  const sslFlag = opt("KAFKA_SSL", (r) => parseBoolean("KAFKA_SSL", r));
-  const caFile = get(env, "KAFKA_SSL_CA_FILE");
-  const certFile = get(env, "KAFKA_SSL_CERT_FILE");
-  const keyFile = get(env, "KAFKA_SSL_KEY_FILE");
-  const anyFile = caFile ?? certFile ?? keyFile;
-  if (anyFile !== undefined && sslFlag === false) {
-    throw new ConfigError(
-      "KAFKA_SSL",
-      "is false but TLS files are set; set KAFKA_SSL=true or unset the KAFKA_SSL_*_FILE variables",
-    );
-  }
-  if ((certFile === undefined) !== (keyFile === undefined)) {
-    throw new ConfigError(
-      certFile === undefined ? "KAFKA_SSL_CERT_FILE" : "KAFKA_SSL_KEY_FILE",
-      "is not set; a client certificate needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE",
-    );
-  }
-  const ssl = sslFlag === true || anyFile !== undefined ? { caFile, certFile, keyFile } : undefined;
-
-  const languages = opt("STREAM_LANGUAGES", (r) =>
-    parseList("STREAM_LANGUAGES", r, {
-      pattern: /^([a-z]{2}|asl|zh-hk|other)$/,
-      form: "ISO 639-1 codes such as en,de or other",
-      max: 100,
-      lowerCase: true,
-    })) ?? [];
-  const gameIds = opt(
-    "STREAM_GAME_IDS",
-    (r) =>
-      parseList("STREAM_GAME_IDS", r, {
-        pattern: /^\d+$/,
-        form: "numeric game ids such as 509658",
-        max: 100,
-      }),
-  ) ?? [];
-  const userLogins = opt("STREAM_USER_LOGINS", (r) =>
-    parseList("STREAM_USER_LOGINS", r, {
-      pattern: /^[a-z0-9_]{1,25}$/,
-      form: "Twitch logins (letters, digits, _; at most 25 characters)",
-      max: 100,
-      lowerCase: true,
-    })) ?? [];
-
-  const logFormat =
-    opt("LOG_FORMAT", (r) => parseChoice("LOG_FORMAT", r, ["json", "pretty"] as const)) ??
-      (options.stderrIsTerminal ? "pretty" : "json");
-  const scheduleText = get(env, "SCHEDULE") ?? "* * * * *";
-  let schedule: CronSchedule;
-  try {
-    schedule = parseCron(scheduleText);
-  } catch (error) {
-    throw new ConfigError("SCHEDULE", (error as Error).message);
-  }
-
+  const { SOURCE: source } = readSettings(env, ["SOURCE"]);
+  const twitch = source === "twitch" ? twitchCredentials(env) : { clientId: "", clientSecret: "" };
+  const v = readSettings(env, SERVICE_SETTINGS);
+  if (v.SCAN_MODE === "sharded") requireShardable(v.STREAM_USER_LOGINS, v.MAX_STREAMS);
   return {
     source,
     twitch,
     kafka: {
-      brokers,
-      topic: opt("KAFKA_TOPIC", (r) => parseTopic("KAFKA_TOPIC", r)) ?? "twitch-streams",
-      clientId: opt(
-        "KAFKA_CLIENT_ID",
-        (r) => parseToken("KAFKA_CLIENT_ID", r, "a client name without spaces"),
-      ) ?? "twitch-datagen",
-      partitions: opt(
-        "KAFKA_TOPIC_PARTITIONS",
-        (r) => parseInteger("KAFKA_TOPIC_PARTITIONS", r, { min: 1, max: 10_000 }),
-      ) ?? 3,
-      replicationFactor: opt(
-        "KAFKA_REPLICATION_FACTOR",
-        (r) => parseInteger("KAFKA_REPLICATION_FACTOR", r, { min: 1, max: 32 }),
+      brokers: v.KAFKA_BROKERS,
+      topic: v.KAFKA_TOPIC,
+      clientId: v.KAFKA_CLIENT_ID,
+      partitions: v.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: v.KAFKA_REPLICATION_FACTOR,
+      sasl: saslSettings(v.KAFKA_SASL_MECHANISM, v.KAFKA_SASL_USERNAME, v.KAFKA_SASL_PASSWORD),
+      ssl: tlsSettings(
+        v.KAFKA_SSL,
+        v.KAFKA_SSL_CA_FILE,
+        v.KAFKA_SSL_CERT_FILE,
+        v.KAFKA_SSL_KEY_FILE,
       ),
-      sasl,
-      ssl,
-      rebuildTimeoutMs: opt(
-        "KAFKA_REBUILD_TIMEOUT_MS",
-        (r) => parseInteger("KAFKA_REBUILD_TIMEOUT_MS", r, { min: 1000, max: 86_400_000 }),
-      ) ?? 120_000,
+      rebuildTimeoutMs: v.KAFKA_REBUILD_TIMEOUT_MS,
     },
-    schedule,
+    schedule: schedule(v.SCHEDULE),
     filters: {
-      languages,
-      gameIds,
-      userLogins,
-      maxStreams: opt(
-        "MAX_STREAMS",
-        (r) => parseInteger("MAX_STREAMS", r, { min: 1, max: 10_000_000 }),
-      ),
+      languages: v.STREAM_LANGUAGES ?? [],
+      gameIds: v.STREAM_GAME_IDS ?? [],
+      userLogins: v.STREAM_USER_LOGINS ?? [],
+      maxStreams: v.MAX_STREAMS,
     },
     scan: {
-      mode: opt("SCAN_MODE", (r) => parseChoice("SCAN_MODE", r, SCAN_MODES)) ?? "auto",
-      concurrency:
-        opt("SCAN_CONCURRENCY", (r) => parseInteger("SCAN_CONCURRENCY", r, { min: 1, max: 100 })) ??
-          16,
-      requestTimeoutMs: opt(
-        "HELIX_TIMEOUT_MS",
-        (r) => parseInteger("HELIX_TIMEOUT_MS", r, { min: 100, max: 300_000 }),
-      ) ?? 10_000,
-      auditIntervalMs: opt(
-        "SCAN_AUDIT_INTERVAL",
-        (r) => parseDuration("SCAN_AUDIT_INTERVAL", r, { minMs: 60_000 }),
-      ) ?? 3_600_000,
+      mode: v.SCAN_MODE,
+      concurrency: v.SCAN_CONCURRENCY,
+      requestTimeoutMs: v.HELIX_TIMEOUT_MS,
+      auditIntervalMs: v.SCAN_AUDIT_INTERVAL,
     },
     log: {
-      level: opt("LOG_LEVEL", (r) => parseChoice("LOG_LEVEL", r, LOG_LEVELS)) ?? "info",
-      format: logFormat,
+      level: v.LOG_LEVEL,
+      format: v.LOG_FORMAT ?? (options.stderrIsTerminal ? "pretty" : "json"),
     },
-    http: parseHttpSettings(env),
+    http: { host: v.HTTP_HOST, port: v.HTTP_PORT },
     sim: source === "simulated" ? parseSimOptions(env) : undefined,
     once: options.once ?? false,
     dryRun: options.dryRun ?? false,
@@ -281,12 +152,94 @@ export function parseConfig(
  * work with nothing but `HTTP_HOST`/`HTTP_PORT` set (a container's probe).
  */
 export function parseHttpSettings(env: Record<string, string | undefined>): Config["http"] {
-  const host = get(env, "HTTP_HOST");
-  const port = get(env, "HTTP_PORT");
-  return {
-    host: host === undefined
-      ? "0.0.0.0"
-      : parseToken("HTTP_HOST", host, "an address such as 0.0.0.0 or 127.0.0.1"),
-    port: port === undefined ? 8080 : parseInteger("HTTP_PORT", port, { min: 0, max: 65535 }),
-  };
+  const v = readSettings(env, ["HTTP_HOST", "HTTP_PORT"]);
+  return { host: v.HTTP_HOST, port: v.HTTP_PORT };
+}
+
+function twitchCredentials(env: Record<string, string | undefined>): Config["twitch"] {
+  const v = readSettings(env, ["TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET"]);
+  if (v.TWITCH_CLIENT_ID === undefined) {
+    throw new ConfigError(
+      "TWITCH_CLIENT_ID",
+      "is not set; set it to your Twitch app's client id, or use SOURCE=simulated",
+    );
+  }
+  if (v.TWITCH_CLIENT_SECRET === undefined) {
+    throw new ConfigError(
+      "TWITCH_CLIENT_SECRET",
+      "is not set; set it to your Twitch app's client secret, or use SOURCE=simulated",
+    );
+  }
+  return { clientId: v.TWITCH_CLIENT_ID, clientSecret: v.TWITCH_CLIENT_SECRET };
+}
+
+function saslSettings(
+  mechanism: SaslMechanism | undefined,
+  username: string | undefined,
+  password: string | undefined,
+): Config["kafka"]["sasl"] {
+  if (mechanism === undefined) {
+    if (username === undefined && password === undefined) return undefined;
+    throw new ConfigError(
+      "KAFKA_SASL_MECHANISM",
+      "is not set but a SASL user or password is; set it to plain, scram-sha-256 or scram-sha-512",
+    );
+  }
+  if (username === undefined) {
+    throw new ConfigError(
+      "KAFKA_SASL_USERNAME",
+      "is not set; KAFKA_SASL_MECHANISM needs a user name",
+    );
+  }
+  if (password === undefined) {
+    throw new ConfigError(
+      "KAFKA_SASL_PASSWORD",
+      "is not set; KAFKA_SASL_MECHANISM needs a password",
+    );
+  }
+  return { mechanism, username, password };
+}
+
+function tlsSettings(
+  enabled: boolean | undefined,
+  caFile: string | undefined,
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): Config["kafka"]["ssl"] {
+  const anyFile = caFile ?? certFile ?? keyFile;
+  if (anyFile !== undefined && enabled === false) {
+    throw new ConfigError(
+      "KAFKA_SSL",
+      "is false but TLS files are set; set KAFKA_SSL=true or unset the KAFKA_SSL_*_FILE variables",
+    );
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(
+      certFile === undefined ? "KAFKA_SSL_CERT_FILE" : "KAFKA_SSL_KEY_FILE",
+      "is not set; a client certificate needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE",
+    );
+  }
+  return enabled === true || anyFile !== undefined ? { caFile, certFile, keyFile } : undefined;
+}
+
+/** `SCAN_MODE=sharded` promises parallel queries: refuse the filters that allow only one. */
+function requireShardable(userLogins: string[] | undefined, maxStreams: number | undefined): void {
+  const blocker = userLogins !== undefined
+    ? "STREAM_USER_LOGINS"
+    : maxStreams !== undefined
+    ? "MAX_STREAMS"
+    : undefined;
+  if (blocker === undefined) return;
+  throw new ConfigError(
+    "SCAN_MODE",
+    `is sharded but ${blocker} is set, which one sequential query serves; set SCAN_MODE=auto or sequential, or unset ${blocker}`,
+  );
+}
+
+function schedule(text: string): CronSchedule {
+  try {
+    return parseCron(text);
+  } catch (error) {
+    throw new ConfigError("SCHEDULE", (error as Error).message);
+  }
 }

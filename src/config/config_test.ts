@@ -142,3 +142,18 @@ Deno.test("--audit is a flag of its own", () => {
   assert.equal(parseFlags(["--once", "--audit"]).audit, true);
   assert.equal(parseFlags(["--once"]).audit, false);
 });
+
+Deno.test("SCAN_MODE=auto pages sequentially where a filter needs it, sharded refuses it", () => {
+  const logins = { ...twitch, STREAM_USER_LOGINS: "foo" };
+  assert.equal(parseConfig({ ...logins, SCAN_MODE: "auto" }).scan.mode, "auto");
+  assert.equal(parseConfig({ ...twitch, SCAN_MODE: "sharded" }).scan.mode, "sharded");
+  assert.throws(() => parseConfig({ ...logins, SCAN_MODE: "sharded" }), {
+    name: "ConfigError",
+    message:
+      "SCAN_MODE: is sharded but STREAM_USER_LOGINS is set, which one sequential query serves; set SCAN_MODE=auto or sequential, or unset STREAM_USER_LOGINS",
+  });
+  assert.throws(() => parseConfig({ ...twitch, MAX_STREAMS: "10", SCAN_MODE: "Sharded" }), {
+    message:
+      "SCAN_MODE: is sharded but MAX_STREAMS is set, which one sequential query serves; set SCAN_MODE=auto or sequential, or unset MAX_STREAMS",
+  });
+});

@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { ConfigError } from "./errors.ts";
-import { SETTINGS } from "./settings.ts";
+import { SETTING_NAMES } from "./settings.ts";
 
 /** Command-line flags that are not settings. */
 export interface Flags {
@@ -41,7 +41,7 @@ export function parseFlags(args: string[]): Flags {
     "healthcheck": { type: "boolean" },
     "env-file": { type: "string" },
   };
-  for (const s of SETTINGS) options[flagName(s.name)] = { type: "string" };
+  for (const name of SETTING_NAMES) options[flagName(name)] = { type: "string" };
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
@@ -54,9 +54,9 @@ export function parseFlags(args: string[]): Flags {
     throw new ConfigError("command line", `${problem}; run with --help to see the flags`);
   }
   const overrides: Record<string, string> = {};
-  for (const s of SETTINGS) {
-    const value = values[flagName(s.name)];
-    if (typeof value === "string") overrides[s.name] = value;
+  for (const name of SETTING_NAMES) {
+    const value = values[flagName(name)];
+    if (typeof value === "string") overrides[name] = value;
   }
   return {
     once: values["once"] === true,

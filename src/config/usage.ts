@@ -1,17 +1,13 @@
 /**
- * The `--help` text, generated from the settings table so the two cannot drift.
+ * The `--help` texts, generated from the settings table so the two cannot drift.
  *
  * @module
  */
 
-import { SETTINGS } from "./settings.ts";
+import { type Setting, SETTING_NAMES, type SettingName, SETTINGS } from "./settings.ts";
 
-/** The `--help` text. */
+/** The `--help` text of the service. */
 export function usage(): string {
-  const width = Math.max(...SETTINGS.map((s) => s.name.length));
-  const settings = SETTINGS.map((s) =>
-    `  ${s.name.padEnd(width)}  ${s.description}${s.default ? ` (default: ${s.default})` : ""}`
-  );
   return [
     "twitch-datagen: every live Twitch stream as keyed records in a Kafka topic",
     "",
@@ -27,6 +23,22 @@ export function usage(): string {
     "  --<setting> VALUE  any setting below, e.g. --kafka-brokers host:9092 (flags win over the environment)",
     "",
     "Settings (environment variables, also read from .env):",
-    ...settings,
+    ...settingLines(SETTING_NAMES),
   ].join("\n");
+}
+
+/**
+ * One line per setting: its name, meaning and default. `defaults` replaces
+ * the table's default where a command differs (`deno task sim`'s port).
+ */
+export function settingLines(
+  names: readonly SettingName[],
+  defaults: Partial<Record<SettingName, string>> = {},
+): string[] {
+  const width = Math.max(...names.map((name) => name.length));
+  return names.map((name) => {
+    const entry: Setting = SETTINGS[name];
+    const shown = defaults[name] ?? entry.defaultText ?? entry.default;
+    return `  ${name.padEnd(width)}  ${entry.description}${shown ? ` (default: ${shown})` : ""}`;
+  });
 }

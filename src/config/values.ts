@@ -8,25 +8,40 @@
 
 import { ConfigError } from "./errors.ts";
 
-/** Parses a whole number within `[min, max]`. */
+/**
+ * Parses a whole number within `[min, max]`. `form` describes the expected
+ * value in errors (default: "an integer from min to max").
+ */
 export function parseInteger(
   name: string,
   raw: string,
-  range: { min: number; max: number },
+  range: { min: number; max: number; form?: string },
 ): number {
   const text = raw.trim();
   const value = Number(text);
-  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) {
-    throw new ConfigError(
-      name,
-      `"${raw}" is not a whole number; expected an integer from ${range.min} to ${range.max}`,
-    );
+  const form = range.form ?? `an integer from ${range.min} to ${range.max}`;
+  if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new ConfigError(name, `"${raw}" is not a whole number; expected ${form}`);
   }
   if (value < range.min || value > range.max) {
-    throw new ConfigError(
-      name,
-      `${value} is out of range; expected an integer from ${range.min} to ${range.max}`,
-    );
+    throw new ConfigError(name, `${value} is out of range; expected ${form}`);
+  }
+  return value;
+}
+
+/** Parses a decimal number within `[min, max]`; `form` describes the expected value in errors. */
+export function parseNumber(
+  name: string,
+  raw: string,
+  range: { min: number; max: number; form: string },
+): number {
+  const text = raw.trim();
+  const value = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(value)) {
+    throw new ConfigError(name, `"${raw}" is not a number; expected ${range.form}`);
+  }
+  if (value < range.min || value > range.max) {
+    throw new ConfigError(name, `${text} is out of range; expected ${range.form}`);
   }
   return value;
 }
@@ -134,4 +149,32 @@ export function parseToken(name: string, raw: string, form: string): string {
     throw new ConfigError(name, `is empty or contains spaces; expected ${form}`);
   }
   return value;
+}
+
+/** A parser of a value, as the settings table holds it: the setting's name and its raw text in. */
+export type ValueParser<T> = (name: string, raw: string) => T;
+
+/** {@link parseInteger} within `[min, max]`, as a value parser. */
+export function integer(min: number, max: number, form?: string): ValueParser<number> {
+  return (name, raw) => parseInteger(name, raw, { min, max, form });
+}
+
+/** {@link parseNumber} within `[min, max]`, as a value parser. */
+export function number(min: number, max: number, form: string): ValueParser<number> {
+  return (name, raw) => parseNumber(name, raw, { min, max, form });
+}
+
+/** {@link parseToken}, as a value parser. */
+export function token(form: string): ValueParser<string> {
+  return (name, raw) => parseToken(name, raw, form);
+}
+
+/** {@link parseChoice} among `choices`, as a value parser. */
+export function choice<T extends string>(choices: readonly T[]): ValueParser<T> {
+  return (name, raw) => parseChoice(name, raw, choices);
+}
+
+/** Any text, as given (file paths, user names, the cron expression parsed later). */
+export function text(_name: string, raw: string): string {
+  return raw;
 }

@@ -12,7 +12,7 @@
 import { ApiClient } from "@twurple/api";
 import { AppTokenAuthProvider } from "@twurple/auth";
 import { getLogger } from "@logtape/logtape";
-import type { HelixStream } from "../scan/record.ts";
+import type { HelixStream } from "./stream.ts";
 import { retry } from "../util/retry.ts";
 
 /** The filters of one Get Streams query (each at most 100 values). */

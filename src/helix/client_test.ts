@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHelixSource, HelixError, toHelixError } from "./client.ts";
-import { startSimulator, withMockApiPort } from "../sim/mod.ts";
+import { startSimulator } from "../sim/mod.ts";
+import { withMockApiPort } from "../sim/_mock_port.ts";
 
 Deno.test("a revoked token is answered 401, replaced once, and the page still arrives", async () => {
   await using sim = await startSimulator({ streams: 150 });
@@ -107,58 +108,54 @@ Deno.test("errors never carry URLs, which hold the client secret", () => {
   assert.ok(!error.message.includes("abc"));
 });
 
-Deno.test("a token request that never answers still ends the attempt in bounded time", async () => {
-  // A server that accepts connections and never answers: twurple's token request has no timeout.
+/**
+ * Runs `fn` with twurple pointed at a server that accepts connections and
+ * never answers, as a stuck request or a long wait would look.
+ */
+async function withSilentServer(fn: () => Promise<void>): Promise<void> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const held: Deno.Conn[] = [];
   const accepting = (async () => {
     for await (const conn of listener) held.push(conn);
   })();
   try {
-    await withMockApiPort((listener.addr as Deno.NetAddr).port, async () => {
-      const source = createHelixSource({
-        clientId: "id",
-        clientSecret: "secret",
-        timeoutMs: 100,
-        attemptTimeoutMs: 500,
-        attempts: 1,
-      });
-      const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
-      assert.ok(error instanceof HelixError);
-      assert.equal(error.message, "Helix request timed out (HELIX_TIMEOUT_MS)");
-    });
+    await withMockApiPort((listener.addr as Deno.NetAddr).port, fn);
   } finally {
     listener.close();
     held.forEach((conn) => conn.close());
     await accepting.catch(() => {});
   }
+}
+
+Deno.test("a token request that never answers still ends the attempt in bounded time", async () => {
+  // twurple's token request has no timeout of its own.
+  await withSilentServer(async () => {
+    const source = createHelixSource({
+      clientId: "id",
+      clientSecret: "secret",
+      timeoutMs: 100,
+      attemptTimeoutMs: 500,
+      attempts: 1,
+    });
+    const error = await source.fetchPage({}, {}).then(() => null, (e) => e);
+    assert.ok(error instanceof HelixError);
+    assert.equal(error.message, "Helix request timed out (HELIX_TIMEOUT_MS)");
+  });
 });
 
 Deno.test("an abort ends a page request that is waiting for an answer within a second", async () => {
-  // A server that accepts connections and never answers, as a stuck request or a long wait would.
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) held.push(conn);
-  })();
-  try {
-    await withMockApiPort((listener.addr as Deno.NetAddr).port, async () => {
-      const source = createHelixSource({ clientId: "id", clientSecret: "secret", timeoutMs: 5000 });
-      const abort = new AbortController();
-      const started = performance.now();
-      setTimeout(() => abort.abort(), 100);
-      const error = await source.fetchPage({}, { signal: abort.signal }).then(() => null, (e) => e);
-      const elapsed = performance.now() - started;
-      assert.ok(elapsed < 1000, `the request ended ${Math.round(elapsed)} ms after the start`);
-      assert.ok(error instanceof HelixError);
-      assert.equal(error.message, "Helix request aborted (shutting down)");
-      assert.equal(error.retryable, false);
-    });
-  } finally {
-    listener.close();
-    held.forEach((conn) => conn.close());
-    await accepting.catch(() => {});
-  }
+  await withSilentServer(async () => {
+    const source = createHelixSource({ clientId: "id", clientSecret: "secret", timeoutMs: 5000 });
+    const abort = new AbortController();
+    const started = performance.now();
+    setTimeout(() => abort.abort(), 100);
+    const error = await source.fetchPage({}, { signal: abort.signal }).then(() => null, (e) => e);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 1000, `the request ended ${Math.round(elapsed)} ms after the start`);
+    assert.ok(error instanceof HelixError);
+    assert.equal(error.message, "Helix request aborted (shutting down)");
+    assert.equal(error.retryable, false);
+  });
 });
 
 Deno.test("an abort ends a wait for the rate limit's reset within a second", async () => {

@@ -5,21 +5,10 @@
  */
 
 import type { Config } from "../config/config.ts";
+import { causeChain } from "../util/errors.ts";
 
 function chain(error: unknown): string[] {
-  const messages: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const e = current as {
-      name?: string;
-      message?: string;
-      cause?: unknown;
-      originalError?: unknown;
-    };
-    if (e.message) messages.push(String(e.message).split("\n")[0]);
-    current = e.cause ?? e.originalError;
-  }
-  return messages;
+  return causeChain(error).filter((e) => e.message).map((e) => String(e.message).split("\n")[0]);
 }
 
 const UNREACHABLE = new Set([
@@ -30,13 +19,7 @@ const UNREACHABLE = new Set([
 
 /** Whether a Kafka failure came from not reaching the broker, as when it restarts or crashes. */
 export function isUnreachable(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const e = current as { name?: string; cause?: unknown; originalError?: unknown };
-    if (e.name !== undefined && UNREACHABLE.has(e.name)) return true;
-    current = e.cause ?? e.originalError;
-  }
-  return false;
+  return causeChain(error).some((e) => typeof e.name === "string" && UNREACHABLE.has(e.name));
 }
 
 /**
@@ -56,13 +39,11 @@ export const FATAL_PRODUCER_ERRORS: readonly string[] = [
 
 /** The fatal producer error type in an error's cause chain, or null. */
 export function fatalProducerError(error: unknown): string | null {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const e = current as { type?: string; cause?: unknown; originalError?: unknown };
-    if (e.type !== undefined && FATAL_PRODUCER_ERRORS.includes(e.type)) return e.type;
-    current = e.cause ?? e.originalError;
-  }
-  return null;
+  const types = causeChain(error).map((e) => e.type);
+  return types.find((t): t is string =>
+    typeof t === "string" && FATAL_PRODUCER_ERRORS.includes(t)
+  ) ??
+    null;
 }
 
 /** Explains a Kafka error in one line, without secrets. */

@@ -53,8 +53,8 @@ export function patchKafkajsIdleLoop(): void {
   prototype[PATCHED] = true;
 }
 
-/** Whether {@link patchKafkajsIdleLoop} is in effect. */
-export function kafkajsIdleLoopPatched(): boolean {
+/** Whether {@link patchKafkajsIdleLoop} is in effect (for tests). */
+export function _kafkajsIdleLoopPatched(): boolean {
   return (RequestQueue.prototype as { [PATCHED]?: boolean })[PATCHED] === true;
 }
 

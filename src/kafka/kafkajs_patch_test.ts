@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { _RequestQueue, kafkajsIdleLoopPatched, patchKafkajsIdleLoop } from "./kafkajs_patch.ts";
+import { _kafkajsIdleLoopPatched, _RequestQueue, patchKafkajsIdleLoop } from "./kafkajs_patch.ts";
 
 const logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -23,7 +23,7 @@ Deno.test("kafkajs's request queue has the shape the idle patch relies on", () =
 });
 
 Deno.test("an idle request queue arms a timer without the patch", () => {
-  if (kafkajsIdleLoopPatched()) return; // another test in this process patched it first
+  if (_kafkajsIdleLoopPatched()) return; // another test in this process patched it first
   const queue = newQueue();
   queue.scheduleCheckPendingRequests();
   assert.notEqual(queue.throttleCheckTimeoutId, null, "the unpatched queue re-arms when idle");
@@ -33,7 +33,7 @@ Deno.test("an idle request queue arms a timer without the patch", () => {
 Deno.test("the patched queue arms no timer while nothing is pending", () => {
   patchKafkajsIdleLoop();
   patchKafkajsIdleLoop(); // idempotent
-  assert.equal(kafkajsIdleLoopPatched(), true);
+  assert.equal(_kafkajsIdleLoopPatched(), true);
   const queue = newQueue();
   queue.scheduleCheckPendingRequests();
   assert.equal(queue.throttleCheckTimeoutId, null);

@@ -11,6 +11,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Config } from "../config/config.ts";
 import type { LiveState } from "../scan/endings.ts";
 import { type LiveStream, liveStream } from "../scan/record.ts";
+import { causeChain } from "../util/errors.ts";
 
 const log = getLogger(["datagen", "kafka"]);
 
@@ -218,13 +219,7 @@ function logProgress(topic: string): (progress: RebuildProgress) => void {
 
 /** The Kafka error code name (`type`) of an error or of the first error it wraps that has one. */
 function errorType(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const e = current as { type?: unknown; cause?: unknown; originalError?: unknown };
-    if (typeof e.type === "string") return e.type;
-    current = e.cause ?? e.originalError;
-  }
-  return undefined;
+  return causeChain(error).map((e) => e.type).find((t): t is string => typeof t === "string");
 }
 
 function isAuthorizationFailure(error: unknown): boolean {

@@ -136,6 +136,16 @@ function stream(id: string, userId: string): { key: string; value: string } {
 
 const STARTED = Date.UTC(2026, 0, 1);
 
+/** Two partitions: partition 0's three records arrive, partition 1's two never do. */
+const HALF_READ = {
+  offsets: [{ partition: 0, low: "0", high: "3" }, { partition: 1, low: "0", high: "2" }],
+  batches: [{
+    partition: 0,
+    messages: [stream("1", "11"), stream("2", "22"), stream("3", "33")],
+    lastOffset: 2,
+  }],
+};
+
 Deno.test("the rebuild ends when a partition's last batch holds only a transaction marker", async () => {
   // Offsets 0-2 are records of a committed transaction, offset 3 its commit marker: kafkajs
   // never calls eachBatch for the marker, so only its batch report can end the partition.
@@ -185,14 +195,7 @@ Deno.test("tombstones delete and the newest value of a key wins", async () => {
 });
 
 Deno.test("a rebuild that cannot reach the end fails after the timeout with one line naming the setting", async () => {
-  const { kafka, seen } = fakeKafka({
-    offsets: [{ partition: 0, low: "0", high: "3" }, { partition: 1, low: "0", high: "2" }],
-    batches: [{
-      partition: 0,
-      messages: [stream("1", "11"), stream("2", "22"), stream("3", "33")],
-      lastOffset: 2,
-    }],
-  });
+  const { kafka, seen } = fakeKafka(HALF_READ);
   const started = performance.now();
   await assert.rejects(readLiveState(kafka, "streams", { timeoutMs: 300 }), {
     name: "KafkaRebuildError",
@@ -205,14 +208,7 @@ Deno.test("a rebuild that cannot reach the end fails after the timeout with one 
 });
 
 Deno.test("a rebuild reports its progress while it reads", async () => {
-  const { kafka } = fakeKafka({
-    offsets: [{ partition: 0, low: "0", high: "3" }, { partition: 1, low: "0", high: "2" }],
-    batches: [{
-      partition: 0,
-      messages: [stream("1", "11"), stream("2", "22"), stream("3", "33")],
-      lastOffset: 2,
-    }],
-  });
+  const { kafka } = fakeKafka(HALF_READ);
   const reports: RebuildProgress[] = [];
   await assert.rejects(
     readLiveState(kafka, "streams", {
@@ -228,14 +224,16 @@ Deno.test("a rebuild reports its progress while it reads", async () => {
   assert.equal(describeProgress(reports[0]), "3 of at most 5 records read, 1 of 2 partitions done");
 });
 
+/** An error as kafkajs reports a broker's error code. */
+function protocolError(message: string, type: string, code: number): Error {
+  return Object.assign(new Error(message), { name: "KafkaJSProtocolError", type, code });
+}
+
 Deno.test("a consumer denied its group ends the rebuild with the ACL to add", async () => {
-  const denied = Object.assign(
-    new Error("Not authorized to access group: Group authorization failed"),
-    {
-      name: "KafkaJSProtocolError",
-      type: "GROUP_AUTHORIZATION_FAILED",
-      code: 30,
-    },
+  const denied = protocolError(
+    "Not authorized to access group: Group authorization failed",
+    "GROUP_AUTHORIZATION_FAILED",
+    30,
   );
   const { kafka, seen } = fakeKafka({
     offsets: [{ partition: 0, low: "0", high: "3" }],
@@ -266,13 +264,10 @@ Deno.test("a group coordinator kafkajs cannot find, as when the group is denied,
 });
 
 Deno.test("a topic the principal may not read ends the rebuild with the ACL to add", async () => {
-  const denied = Object.assign(
-    new Error("Not authorized to access topics: [Topic authorization failed]"),
-    {
-      name: "KafkaJSProtocolError",
-      type: "TOPIC_AUTHORIZATION_FAILED",
-      code: 29,
-    },
+  const denied = protocolError(
+    "Not authorized to access topics: [Topic authorization failed]",
+    "TOPIC_AUTHORIZATION_FAILED",
+    29,
   );
   const { kafka, seen } = fakeKafka({ offsets: [], offsetsError: denied });
   await assert.rejects(readLiveState(kafka, "streams"), {
@@ -303,14 +298,7 @@ Deno.test("without a progress callback the rebuild logs its progress", async () 
     ],
   });
   try {
-    const { kafka } = fakeKafka({
-      offsets: [{ partition: 0, low: "0", high: "3" }, { partition: 1, low: "0", high: "2" }],
-      batches: [{
-        partition: 0,
-        messages: [stream("1", "11"), stream("2", "22"), stream("3", "33")],
-        lastOffset: 2,
-      }],
-    });
+    const { kafka } = fakeKafka(HALF_READ);
     await assert.rejects(
       readLiveState(kafka, "streams", { timeoutMs: 180, progressIntervalMs: 50 }),
     );

@@ -7,6 +7,7 @@
  */
 
 import process from "node:process";
+import type { LogFormat, LogLevel } from "../config/settings.ts";
 import {
   configure,
   getAnsiColorFormatter,
@@ -19,8 +20,8 @@ import {
 
 /** Log settings. */
 export interface LogOptions {
-  level: "debug" | "info" | "warning" | "error";
-  format: "json" | "pretty";
+  level: LogLevel;
+  format: LogFormat;
 }
 
 /** Where log lines go; stderr unless a test passes another writer. */

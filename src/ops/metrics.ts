@@ -5,6 +5,7 @@
  */
 
 import client from "prom-client";
+import { END_REASONS } from "../scan/record.ts";
 import type { ScanSummary } from "../scan/scan.ts";
 
 /** The service's metrics and the registry that serves them. */
@@ -121,9 +122,7 @@ export function recordScan(metrics: Metrics, summary: ScanSummary, finishedAt: n
     metrics.records.inc(summary.records);
     metrics.lastSuccess.set(finishedAt / 1000);
   }
-  metrics.tombstones.inc({ reason: "ended" }, summary.ended);
-  metrics.tombstones.inc({ reason: "expired" }, summary.expired);
-  metrics.tombstones.inc({ reason: "deselected" }, summary.deselected);
+  for (const reason of END_REASONS) metrics.tombstones.inc({ reason }, summary[reason]);
   metrics.recovered.inc(summary.recovered);
   metrics.duplicates.inc(summary.duplicates);
   if (summary.rateLimitRemaining !== null) {

@@ -9,7 +9,8 @@
 
 import type { HelixQuery, StreamPage, StreamSource } from "../helix/client.ts";
 import type { RecordSink } from "./batcher.ts";
-import type { HelixStream, StreamRecord } from "./record.ts";
+import type { HelixStream } from "../helix/stream.ts";
+import type { StreamRecord } from "./record.ts";
 
 /** One call the fake source received. */
 export interface FakeCall {

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type HelixStream, isExpired, type LiveStream } from "./record.ts";
+import type { HelixStream } from "../helix/stream.ts";
+import { isExpired, type LiveStream } from "./record.ts";
 
 /** The live streams the topic holds: id to the fields later scans need. */
 export type LiveState = Map<string, LiveStream>;

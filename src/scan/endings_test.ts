@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { findMissing, nextState, resolveLookups } from "./endings.ts";
-import { type HelixStream, type LiveStream, MAX_BROADCAST_MS } from "./record.ts";
+import { type HelixStream, MAX_BROADCAST_MS } from "../helix/stream.ts";
+import type { LiveStream } from "./record.ts";
 
 function live(userId: string, startedAt: number): LiveStream {
   return { userId, startedAt, language: "en", gameId: "509658", userLogin: `login_${userId}` };

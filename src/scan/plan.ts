@@ -10,6 +10,7 @@
 
 import type { HelixQuery } from "../helix/client.ts";
 import type { StreamFilters } from "../config/config.ts";
+import type { ScanMode } from "../config/settings.ts";
 
 /**
  * Every language value a stream can carry: the ISO 639-1 codes, the two
@@ -62,7 +63,7 @@ export interface SplitOptions {
  */
 export function splitsByLanguage(
   filters: StreamFilters,
-  mode: "auto" | "sequential" | "sharded",
+  mode: ScanMode,
 ): boolean {
   const canShard = filters.userLogins.length === 0 && filters.maxStreams === undefined;
   return mode !== "sequential" && canShard && filters.languages.length === 0 &&
@@ -78,7 +79,7 @@ export function splitsByLanguage(
  */
 export function planScan(
   filters: StreamFilters,
-  mode: "auto" | "sequential" | "sharded",
+  mode: ScanMode,
   options: SplitOptions = {},
 ): ScanPlan {
   const base: HelixQuery = {};

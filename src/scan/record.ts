@@ -5,25 +5,7 @@
  * @module
  */
 
-/** A stream object as Helix sends it (snake_case, Helix's JSON types). */
-export interface HelixStream {
-  id: string;
-  user_id: string;
-  user_login: string;
-  user_name: string;
-  game_id: string;
-  game_name: string;
-  type: string;
-  title: string;
-  tags: string[] | null;
-  viewer_count: number;
-  started_at: string;
-  language: string;
-  thumbnail_url: string;
-  tag_ids: string[] | null;
-  is_mature: boolean;
-  [field: string]: unknown;
-}
+import { type HelixStream, MAX_BROADCAST_MS } from "../helix/stream.ts";
 
 /** A record ready for Kafka: string key, JSON value or `null` for a tombstone. */
 export interface StreamRecord {
@@ -35,7 +17,9 @@ export interface StreamRecord {
 }
 
 /** Why a tombstone was written: the stream ended, is past 48 hours, or left the selection. */
-export type EndReason = "ended" | "expired" | "deselected";
+export const END_REASONS = ["ended", "expired", "deselected"] as const;
+/** One of {@link END_REASONS}: the `end-reason` header of a tombstone. */
+export type EndReason = (typeof END_REASONS)[number];
 
 /** Scan metadata carried in every record's headers. */
 export interface ScanMeta {
@@ -52,9 +36,6 @@ export interface LiveStream {
   gameId: string;
   userLogin: string;
 }
-
-/** Twitch ends every broadcast after 48 hours at most. */
-export const MAX_BROADCAST_MS = 48 * 60 * 60 * 1000;
 
 /** Builds the record for a live stream, keeping Helix's object exactly as it came. */
 export function streamRecord(

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type HelixStream,
-  isExpired,
-  liveStream,
-  MAX_BROADCAST_MS,
-  streamRecord,
-  tombstoneRecord,
-} from "./record.ts";
+import { type HelixStream, MAX_BROADCAST_MS } from "../helix/stream.ts";
+import { isExpired, liveStream, streamRecord, tombstoneRecord } from "./record.ts";
 
 const stream: HelixStream = {
   id: "40952121085",

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { runScan, type ScanOutcome } from "./scan.ts";
 import type { LiveState } from "./endings.ts";
-import { type HelixStream, liveStream, MAX_BROADCAST_MS } from "./record.ts";
+import { type HelixStream, MAX_BROADCAST_MS } from "../helix/stream.ts";
+import { liveStream } from "./record.ts";
 import type { HelixQuery } from "../helix/client.ts";
 import {
   createFakeSource,

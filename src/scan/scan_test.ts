@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { runScan, type ScanOptions } from "./scan.ts";
 import { createMetrics, recordScan } from "../ops/metrics.ts";
 import type { LiveState } from "./endings.ts";
-import { type HelixStream, liveStream } from "./record.ts";
+import type { HelixStream } from "../helix/stream.ts";
+import { liveStream } from "./record.ts";
 import {
   createFakeSource,
   createMemorySink,

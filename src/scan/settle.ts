@@ -10,7 +10,8 @@
  */
 
 import { findMissing, type Missing, resolveLookups } from "./endings.ts";
-import { type HelixStream, type LiveStream, liveStream, type StreamRecord } from "./record.ts";
+import type { HelixStream } from "../helix/stream.ts";
+import { type EndReason, type LiveStream, liveStream, type StreamRecord } from "./record.ts";
 import { selects } from "./selection.ts";
 import {
   canSettle,
@@ -31,21 +32,10 @@ export async function settleMissing(state: ScanState): Promise<void> {
   const { previous } = state.options;
   if (previous === null) return;
   const missing = findMissing(previous, state.dedupe.released, { now: state.now() });
-  const settling: StreamRecord[] = [];
-  for (const id of missing.expired) {
-    const record = tombstone(state, id, "expired");
-    if (record !== null) settling.push(record);
-  }
+  const settling = tombstones(state, missing.expired, "expired");
   // A stream the filters no longer select (they were narrowed) leaves without a look-up.
-  const lookup: Missing[] = [];
-  for (const m of missing.lookup) {
-    if (selected(state, previous.get(m.id)!)) {
-      lookup.push(m);
-      continue;
-    }
-    const record = tombstone(state, m.id, "deselected");
-    if (record !== null) settling.push(record);
-  }
+  const [lookup, narrowed] = partition(missing.lookup, (m) => selected(state, previous.get(m.id)!));
+  settling.push(...tombstones(state, narrowed.map((m) => m.id), "deselected"));
   await write(state, settling).catch((error) => fail(state, classify(state, error, "kafka")));
 
   if (!canSettle(state)) {
@@ -81,25 +71,32 @@ async function lookUp(state: ScanState, batch: readonly Missing[]): Promise<void
   });
   state.counts.lookups++;
   const outcome = resolveLookups(batch, page.streams, { seen: state.produced });
-  const records: StreamRecord[] = [];
-  for (const id of outcome.ended) {
-    const record = tombstone(state, id, "ended");
-    if (record !== null) records.push(record);
-  }
+  const records = tombstones(state, outcome.ended, "ended");
   // Live but outside the selection now (another category, below the top N): deselect.
-  const recovered: HelixStream[] = [];
-  for (const s of outcome.recovered) {
-    if (kept(state, s)) {
-      recovered.push(s);
-      continue;
-    }
-    const record = tombstone(state, s.id, "deselected");
-    if (record !== null) records.push(record);
-  }
+  const [recovered, left] = partition(outcome.recovered, (s) => kept(state, s));
+  records.push(...tombstones(state, left.map((s) => s.id), "deselected"));
   state.counts.recovered += recovered.length;
   const discovered = outcome.discovered.filter((s) => kept(state, s));
   await produce(state, see(state, [...recovered, ...discovered], state.now()));
   await write(state, records);
+}
+
+/** The tombstones of `ids` not yet written in this scan. */
+function tombstones(state: ScanState, ids: Iterable<string>, reason: EndReason): StreamRecord[] {
+  const records: StreamRecord[] = [];
+  for (const id of ids) {
+    const record = tombstone(state, id, reason);
+    if (record !== null) records.push(record);
+  }
+  return records;
+}
+
+/** Splits `items` into those `test` accepts and the rest, each in their order. */
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (test(item) ? yes : no).push(item);
+  return [yes, no];
 }
 
 function selected(state: ScanState, live: LiveStream): boolean {

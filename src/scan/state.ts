@@ -8,6 +8,7 @@
  */
 
 import type { StreamSource } from "../helix/client.ts";
+import type { HelixStream } from "../helix/stream.ts";
 import type { RecordSink } from "./batcher.ts";
 import type { ScanPlan } from "./plan.ts";
 import type { Selection } from "./selection.ts";
@@ -15,7 +16,6 @@ import { ScanDeduper } from "./dedupe.ts";
 import type { LiveState } from "./endings.ts";
 import {
   type EndReason,
-  type HelixStream,
   isExpired,
   type LiveStream,
   liveStream,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SimStream } from "./data.ts";
+import type { HelixStream } from "../helix/stream.ts";
 
 /** What a client needs to reach a simulator. */
 export interface SimEndpoint {
@@ -23,7 +23,7 @@ export interface RawAnswer<T = unknown> {
 
 /** The body of a Get Streams page. */
 export interface StreamsBody {
-  data: SimStream[];
+  data: HelixStream[];
   pagination: { cursor?: string };
 }
 
@@ -63,8 +63,8 @@ export async function scanAll(
   sim: SimEndpoint,
   token: string,
   query: Record<string, string | string[]> = {},
-): Promise<{ streams: SimStream[]; pages: number }> {
-  const streams: SimStream[] = [];
+): Promise<{ streams: HelixStream[]; pages: number }> {
+  const streams: HelixStream[] = [];
   let cursor: string | undefined;
   let pages = 0;
   do {

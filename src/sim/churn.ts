@@ -11,7 +11,7 @@
  * @module
  */
 
-import { MAX_BROADCAST_MS } from "./data.ts";
+import { MAX_BROADCAST_MS } from "../helix/stream.ts";
 import { addStream, reorder, type World } from "./world.ts";
 
 /** Length of one step in milliseconds. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { advanceWorld, STEP_MS } from "./churn.ts";
-import { MAX_BROADCAST_MS } from "./data.ts";
+import { MAX_BROADCAST_MS } from "../helix/stream.ts";
 import { createWorld, liveIndices, score, streamAt, type WorldOptions } from "./world.ts";
 import { selectPage } from "./page.ts";
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type HelixStream, MAX_BROADCAST_MS } from "../helix/stream.ts";
 import { COMMON_TAGS, GAMES, LANGUAGES, UNLISTED_LANGUAGE_COUNT } from "./catalog.ts";
 import { cumulativeWeights, hash32, pickWeighted, Prng } from "./prng.ts";
 import {
@@ -15,25 +16,6 @@ import {
   TITLES,
   UNCATEGORIZED_TITLES,
 } from "./words.ts";
-
-/** A stream object with Helix's field names, order and JSON types. */
-export interface SimStream {
-  id: string;
-  user_id: string;
-  user_login: string;
-  user_name: string;
-  game_id: string;
-  game_name: string;
-  type: string;
-  title: string;
-  tags: string[];
-  viewer_count: number;
-  started_at: string;
-  language: string;
-  thumbnail_url: string;
-  tag_ids: string[];
-  is_mature: boolean;
-}
 
 /** How to generate streams. */
 export interface GenerateOptions {
@@ -46,8 +28,6 @@ export interface GenerateOptions {
 }
 
 const HOUR_MS = 3_600_000;
-/** Twitch ends every broadcast after 48 hours. */
-export const MAX_BROADCAST_MS = 48 * HOUR_MS;
 
 /** Largest viewer count drawn; the biggest channels peak around there. */
 const MAX_VIEWERS = 350_000;
@@ -135,7 +115,7 @@ export function indexOfLogin(seed: number, login: string): number {
 }
 
 /** Generates stream `index` of the world with this seed. */
-export function generateStream(seed: number, index: number, options: GenerateOptions): SimStream {
+export function generateStream(seed: number, index: number, options: GenerateOptions): HelixStream {
   const rng = new Prng(hash32(seed, index));
   const facets = drawFacets(rng, index, options);
   const language = LANGUAGES[facets.language];
@@ -171,8 +151,8 @@ export function generateStreams(
   seed: number,
   count: number,
   options: GenerateOptions,
-): SimStream[] {
-  const streams = new Array<SimStream>(count);
+): HelixStream[] {
+  const streams = new Array<HelixStream>(count);
   for (let i = 0; i < count; i++) streams[i] = generateStream(seed, i, options);
   return streams;
 }

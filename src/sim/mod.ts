@@ -8,18 +8,17 @@
 
 import { createTokenStore, revokeAll } from "./auth.ts";
 import { advanceWorld } from "./churn.ts";
-import { type SimStream, streamId } from "./data.ts";
+import type { HelixStream } from "../helix/stream.ts";
+import { streamId } from "./data.ts";
 import { defaultSimulatorOptions, type SimulatorOptions } from "./options.ts";
 import { hash32, Prng } from "./prng.ts";
 import { createHandler, type ServerState, type SimulatorStats } from "./server.ts";
 import { createWorld, liveIndices, streamAt } from "./world.ts";
 
-export { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, parseSimOptions } from "./options.ts";
+export { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from "./options.ts";
 export type { SimulatorOptions } from "./options.ts";
 export type { SimulatorStats } from "./server.ts";
-export type { SimStream } from "./data.ts";
 export { generateStream, generateStreams } from "./data.ts";
-export { withMockApiPort } from "./_mock_port.ts";
 
 /** A running simulator. */
 export interface Simulator extends AsyncDisposable {
@@ -38,7 +37,7 @@ export interface Simulator extends AsyncDisposable {
   /** Ids of the streams live right now, highest viewer count first: the truth a scan is judged by. */
   liveIds(): string[];
   /** The streams live right now, as Helix would send them, highest viewer count first. */
-  liveStreams(): SimStream[];
+  liveStreams(): HelixStream[];
   /** Invalidates every token issued so far (the next Helix call with one answers 401). */
   revokeTokens(): void;
   /** Stops listening and waits for requests in flight. */
@@ -94,7 +93,7 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
       advanceWorld(world, clock(), { request: false });
       return liveIndices(world).map((i) => streamId(settings.seed, i));
     },
-    liveStreams(): SimStream[] {
+    liveStreams(): HelixStream[] {
       advanceWorld(world, clock(), { request: false });
       return liveIndices(world).map((i) => streamAt(world, i));
     },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiClient } from "@twurple/api";
 import { AppTokenAuthProvider } from "@twurple/auth";
-import { MAX_BROADCAST_MS } from "./data.ts";
+import { MAX_BROADCAST_MS } from "../helix/stream.ts";
 import { generateStreams, startSimulator } from "./mod.ts";
 import { withMockApiPort } from "./_mock_port.ts";
 import { fetchToken, getStreams, scanAll } from "./_test_utils.ts";

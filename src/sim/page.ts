@@ -33,12 +33,10 @@ export interface PageResult {
 
 /** Selects one page of live streams. */
 export function selectPage(world: World, query: StreamsQuery): PageResult {
-  const matches = matcher(world, query);
-  const users = query.userId.length > 0 || query.userLogin.length > 0;
-  const candidates = users ? userCandidates(world, query) : null;
+  const from = candidatesOf(world, query);
   const result = query.before
-    ? pageAbove(world, candidates, matches, query.before.first, query.first)
-    : pageBelow(world, candidates, matches, query.after?.last ?? Infinity, query.first);
+    ? pageAbove(world, from, query.before.first, query.first)
+    : pageBelow(from, query.after?.last ?? Infinity, query.first);
   if (result.indices.length === 0 || !result.more) return { indices: result.indices };
   const first = score(world, result.indices[0]);
   const last = score(world, result.indices[result.indices.length - 1]);
@@ -50,21 +48,36 @@ interface Slice {
   more: boolean;
 }
 
+/** The streams a page is taken from, highest score first: every live one, or a user filter's. */
+interface Candidates {
+  list: ArrayLike<number>;
+  count: number;
+  /** Position of the first stream whose score is below `s`. */
+  positionBelow(s: number): number;
+  /** Whether a stream passes the query's filters. */
+  matches(index: number): boolean;
+}
+
+function candidatesOf(world: World, query: StreamsQuery): Candidates {
+  const matches = matcher(world, query);
+  if (query.userId.length === 0 && query.userLogin.length === 0) {
+    return {
+      list: world.order,
+      count: world.liveCount,
+      positionBelow: (s) => positionBelow(world, s),
+      matches,
+    };
+  }
+  const list = userCandidates(world, query);
+  return { list, count: list.length, positionBelow: (s) => positionIn(world, list, s), matches };
+}
+
 /** Streams below score `s`, highest first. */
-function pageBelow(
-  world: World,
-  candidates: number[] | null,
-  matches: (index: number) => boolean,
-  s: number,
-  size: number,
-): Slice {
-  const list = candidates ?? world.order;
-  const count = candidates ? candidates.length : world.liveCount;
+function pageBelow(from: Candidates, s: number, size: number): Slice {
   const indices: number[] = [];
-  let p = candidates ? positionIn(world, candidates, s) : positionBelow(world, s);
-  for (; p < count; p++) {
-    const index = list[p];
-    if (!matches(index)) continue;
+  for (let p = from.positionBelow(s); p < from.count; p++) {
+    const index = from.list[p];
+    if (!from.matches(index)) continue;
     if (indices.length === size) return { indices, more: true };
     indices.push(index);
   }
@@ -72,21 +85,14 @@ function pageBelow(
 }
 
 /** The `size` streams just above score `s`, highest first. */
-function pageAbove(
-  world: World,
-  candidates: number[] | null,
-  matches: (index: number) => boolean,
-  s: number,
-  size: number,
-): Slice {
-  const list = candidates ?? world.order;
+function pageAbove(world: World, from: Candidates, s: number, size: number): Slice {
   const reversed: number[] = [];
-  let p = (candidates ? positionIn(world, candidates, s) : positionBelow(world, s)) - 1;
+  let p = from.positionBelow(s) - 1;
   // Scores equal to `s` belong to the page the cursor came from.
-  while (p >= 0 && score(world, list[p]) <= s) p--;
+  while (p >= 0 && score(world, from.list[p]) <= s) p--;
   for (; p >= 0; p--) {
-    const index = list[p];
-    if (!matches(index)) continue;
+    const index = from.list[p];
+    if (!from.matches(index)) continue;
     if (reversed.length === size) return { indices: reversed.reverse(), more: true };
     reversed.push(index);
   }
@@ -94,7 +100,7 @@ function pageAbove(
 }
 
 /** Position of the first entry of a score-sorted list whose score is below `s`. */
-function positionIn(world: World, list: number[], s: number): number {
+function positionIn(world: World, list: readonly number[], s: number): number {
   let p = 0;
   while (p < list.length && score(world, list[p]) >= s) p++;
   return p;

@@ -6,13 +6,8 @@
  * @module
  */
 
-import {
-  formatTime,
-  type GenerateOptions,
-  generateStream,
-  type SimStream,
-  streamFacets,
-} from "./data.ts";
+import { formatTime, type GenerateOptions, generateStream, streamFacets } from "./data.ts";
+import type { HelixStream } from "../helix/stream.ts";
 import { hash32, Prng } from "./prng.ts";
 import { scoreFraction } from "./data.ts";
 
@@ -139,7 +134,7 @@ export function positionBelow(world: World, s: number): number {
 }
 
 /** The stream at `index` as Helix would send it now. */
-export function streamAt(world: World, index: number): SimStream {
+export function streamAt(world: World, index: number): HelixStream {
   const stream = generateStream(world.options.seed, index, world.generate);
   stream.viewer_count = world.viewers[index];
   stream.started_at = formatTime(world.startedAt[index]);

@@ -18,14 +18,6 @@ export const START_FLAGS: string[] = await startFlags(`${ROOT}deno.json`);
 /** A schedule that never fires during a test: only the scan at start-up runs. */
 export const NO_SCHEDULED_SCANS = "0 0 1 1 *";
 
-/** A free loopback port (free when asked; tests bind it soon after). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 /** One log line, parsed from JSON; a line that is not JSON is kept as `{ text }`. */
 export function parseLogLine(line: string): Record<string, unknown> {
   try {

@@ -5,40 +5,39 @@
  * @module
  */
 
-import { parseEnv } from "node:util";
-import { ConfigError } from "../config/errors.ts";
-import { parseSimOptions, startSimulator } from "./mod.ts";
+import { mergeEnvironment } from "./config/config.ts";
+import { ConfigError } from "./config/errors.ts";
+import { settingsOf } from "./config/settings.ts";
+import { parseSimOptions } from "./config/simulator.ts";
+import { settingLines } from "./config/usage.ts";
+import { startSimulator } from "./sim/mod.ts";
 
 /** The port `deno task sim` listens on when SIM_PORT is unset, so instructions can name it. */
 export const CLI_DEFAULT_PORT = "8090";
 
-const HELP = `Usage: deno task sim
-
-Runs a Twitch Helix simulator (GET /helix/streams and the app-token flow) on
-localhost. Point a @twurple client at it with TWURPLE_MOCK_API_PORT=<port>.
-
-Settings (environment, or ./.env):
-  SIM_STREAMS          live streams at the start (default 5000)
-  SIM_SEED             seed of the simulated data (default 1)
-  SIM_PORT             port (default ${CLI_DEFAULT_PORT}; 0 = any free port)
-  SIM_RATE_LIMIT       points per minute per client id (default 800)
-  SIM_LATENCY_MS       added latency per request (default 0)
-  SIM_FAULT_RATE       fraction of Get Streams requests answered with a 5xx (default 0)
-  SIM_FAIL_AFTER       successful pages before every page answers 503 (default never)
-  SIM_CHURN            how fast viewers and streams change; 0 = static (default 0)
-  SIM_RESTART_RATE     under churn, share of ending streams whose channel goes live again (default 0.3)
-  SIM_EXPIRED_STREAMS  streams listed with started_at over 48 hours ago (default 0)
-  SIM_UNLISTED_LANGUAGES  streams whose language code is outside ISO 639-1 (default 0)
-  SIM_TOKEN_TTL        app token lifetime in seconds (default 5184000)
-`;
+function help(): string {
+  return [
+    "Usage: deno task sim",
+    "",
+    "Runs a Twitch Helix simulator (GET /helix/streams and the app-token flow) on",
+    "localhost. Point a @twurple client at it with TWURPLE_MOCK_API_PORT=<port>.",
+    "",
+    "Settings (environment, or ./.env):",
+    ...settingLines(settingsOf("sim"), { SIM_PORT: CLI_DEFAULT_PORT }),
+    "",
+  ].join("\n");
+}
 
 /** Runs the command line; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(HELP);
+    console.log(help());
     return 0;
   }
-  const env = { SIM_PORT: CLI_DEFAULT_PORT, ...(await readDotEnv()), ...Deno.env.toObject() };
+  const env = {
+    SIM_PORT: CLI_DEFAULT_PORT,
+    ...mergeEnvironment(Deno.env.toObject(), { envFileText: await readDotEnv() }),
+  };
   let options;
   try {
     options = parseSimOptions(env);
@@ -93,12 +92,12 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-/** The variables of `./.env`, if there is one. */
-async function readDotEnv(): Promise<Record<string, string>> {
+/** The text of `./.env`, if there is one. */
+async function readDotEnv(): Promise<string | undefined> {
   try {
-    return parseEnv(await Deno.readTextFile(".env")) as Record<string, string>;
+    return await Deno.readTextFile(".env");
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return {};
+    if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
 }

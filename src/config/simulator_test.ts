@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../config/errors.ts";
-import { defaultSimulatorOptions, parseSimOptions } from "./options.ts";
+import { ConfigError } from "./errors.ts";
+import { parseSimOptions } from "./simulator.ts";
+import { defaultSimulatorOptions } from "../sim/options.ts";
 
 Deno.test("no SIM_ variables give the defaults", () => {
   assert.deepEqual(parseSimOptions({}), defaultSimulatorOptions());
@@ -57,7 +58,7 @@ Deno.test("a bad value names its variable and the expected form", () => {
   const cases: [Record<string, string>, string][] = [
     [
       { SIM_STREAMS: "many" },
-      'SIM_STREAMS: "many" is not an integer; expected an integer from 0 to 1000000',
+      'SIM_STREAMS: "many" is not a whole number; expected an integer from 0 to 1000000',
     ],
     [
       { SIM_STREAMS: "-1" },
@@ -65,7 +66,7 @@ Deno.test("a bad value names its variable and the expected form", () => {
     ],
     [
       { SIM_SEED: "1.5" },
-      'SIM_SEED: "1.5" is not an integer; expected an integer from 0 to 4294967295',
+      'SIM_SEED: "1.5" is not a whole number; expected an integer from 0 to 4294967295',
     ],
     [
       { SIM_RATE_LIMIT: "0" },
@@ -89,7 +90,7 @@ Deno.test("a bad value names its variable and the expected form", () => {
     ],
     [
       { SIM_LATENCY_MS: "1s" },
-      'SIM_LATENCY_MS: "1s" is not an integer; expected milliseconds from 0 to 60000',
+      'SIM_LATENCY_MS: "1s" is not a whole number; expected milliseconds from 0 to 60000',
     ],
     [
       { SIM_FAIL_AFTER: "-3" },

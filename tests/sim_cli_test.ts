@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { fetchToken, getStreams } from "./_test_utils.ts";
+import { fetchToken, getStreams } from "../src/sim/_test_utils.ts";
 
-const CLI = new URL("./cli.ts", import.meta.url).pathname;
+const CLI = new URL("../src/sim_cli.ts", import.meta.url).pathname;
 
 function command(env: Record<string, string>, cwd: string, stdout: "piped" | "null" = "piped") {
   return new Deno.Command(Deno.execPath(), {

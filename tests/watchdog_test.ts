@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
-const WATCHDOG = new URL("./watchdog.ts", import.meta.url).href;
+const WATCHDOG = new URL("../dev/kafka/watchdog.ts", import.meta.url).href;
 
 /** Whether a process with this pid exists (Linux). */
 async function alive(pid: number): Promise<boolean> {
@@ -40,7 +40,7 @@ async function dyingParent(dir: string, script: string): Promise<number[]> {
   `;
   const parent = new Deno.Command(Deno.execPath(), {
     args: ["eval", "--no-config", code],
-    cwd: fileURLToPath(new URL("../../dev/kafka/", import.meta.url)),
+    cwd: fileURLToPath(new URL("../dev/kafka/", import.meta.url)),
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
