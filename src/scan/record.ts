@@ -34,8 +34,11 @@ export interface StreamRecord {
   headers: Record<string, string>;
 }
 
-/** Why a tombstone was written: the stream ended, is past 48 hours, or left the selection. */
-export type EndReason = "ended" | "expired" | "deselected";
+/**
+ * Why a tombstone was written: the stream ended (found by a scan), is past 48
+ * hours, left the selection, or went offline (an EventSub event said so).
+ */
+export type EndReason = "ended" | "expired" | "deselected" | "offline";
 
 /** Scan metadata carried in every record's headers. */
 export interface ScanMeta {
