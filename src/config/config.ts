@@ -20,6 +20,7 @@ import {
   parseToken,
   parseTopic,
 } from "./values.ts";
+import { type EventSubConfig, parseEventSubConfig } from "./eventsub.ts";
 import { parseSimOptions, type SimulatorOptions } from "../sim/mod.ts";
 
 /** Log levels accepted by `LOG_LEVEL`. */
@@ -67,6 +68,8 @@ export interface Config {
   http: { host: string; port: number };
   /** Simulator settings, when `source` is `simulated`. */
   sim?: Partial<SimulatorOptions>;
+  /** Real-time following of a watchlist over EventSub. */
+  eventsub: EventSubConfig;
   once: boolean;
   dryRun: boolean;
   /** Whether `--once` or `--dry-run` scans as an audit (`--audit`). */
@@ -270,6 +273,7 @@ export function parseConfig(
     },
     http: parseHttpSettings(env),
     sim: source === "simulated" ? parseSimOptions(env) : undefined,
+    eventsub: parseEventSubConfig(env, source),
     once: options.once ?? false,
     dryRun: options.dryRun ?? false,
     audit: options.audit ?? false,

@@ -26,6 +26,23 @@ export const SETTINGS: readonly Setting[] = [
     description: "Twitch app client secret (required when SOURCE=twitch)",
   },
   {
+    name: "WATCH_USER_LOGINS",
+    description: "channels followed in real time over EventSub (comma list, at most 100)",
+  },
+  {
+    name: "TWITCH_USER_ACCESS_TOKEN",
+    description: "user token for EventSub (`twitch token -u`; needed with WATCH_USER_LOGINS)",
+  },
+  {
+    name: "TWITCH_USER_REFRESH_TOKEN",
+    description: "refresh token of that user token, refreshed with the app's id and secret",
+  },
+  {
+    name: "EVENTSUB_WS_URL",
+    default: "wss://eventsub.wss.twitch.tv/ws",
+    description: "EventSub WebSocket server (tests, the simulator, the Twitch CLI's mock)",
+  },
+  {
     name: "KAFKA_BROKERS",
     default: "localhost:9092",
     description: "comma-separated host:port list",
