@@ -15,8 +15,8 @@ export const TWITCH_EVENTSUB_WS_URL = "wss://eventsub.wss.twitch.tv/ws";
 export interface EventSubConfig {
   /** Channels followed in real time (lower case); empty = EventSub off. */
   watchLogins: string[];
-  /** The WebSocket server. */
-  wsUrl: string;
+  /** The WebSocket server; unset: the simulator's with SOURCE=simulated, else Twitch's. */
+  wsUrl?: string;
   /** User access token (SOURCE=twitch). */
   userAccessToken?: string;
   /** Refresh token of that user token (SOURCE=twitch). */
@@ -39,8 +39,8 @@ export function parseEventSubConfig(
     max: 100,
     lowerCase: true,
   });
-  const wsUrl = get("EVENTSUB_WS_URL") ?? TWITCH_EVENTSUB_WS_URL;
-  if (!/^wss?:\/\/[^\s/]+/.test(wsUrl)) {
+  const wsUrl = get("EVENTSUB_WS_URL");
+  if (wsUrl !== undefined && !/^wss?:\/\/[^\s/]+/.test(wsUrl)) {
     throw new ConfigError(
       "EVENTSUB_WS_URL",
       `"${wsUrl}" is not a WebSocket URL; give one such as ${TWITCH_EVENTSUB_WS_URL}`,

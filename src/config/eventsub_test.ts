@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { parseEventSubConfig, TWITCH_EVENTSUB_WS_URL } from "./eventsub.ts";
+import { parseEventSubConfig } from "./eventsub.ts";
 import { ConfigError } from "./errors.ts";
 
-Deno.test("EventSub is off without a watchlist and defaults to Twitch's URL", () => {
+Deno.test("EventSub is off without a watchlist and leaves the URL to the source", () => {
   assert.deepEqual(parseEventSubConfig({}, "twitch"), {
     watchLogins: [],
-    wsUrl: TWITCH_EVENTSUB_WS_URL,
+    wsUrl: undefined,
     userAccessToken: undefined,
     userRefreshToken: undefined,
   });

@@ -24,6 +24,9 @@ export interface Metrics {
   lastSuccess: client.Gauge;
   kafkaUp: client.Gauge;
   unlistedLanguages: client.Counter;
+  eventsubEvents: client.Counter<"type">;
+  eventsubLatency: client.Histogram<"type">;
+  eventsubConnected: client.Gauge;
 }
 
 /** Creates the metrics on a new registry. */
@@ -104,6 +107,24 @@ export function createMetrics(): Metrics {
     unlistedLanguages: new client.Counter({
       name: "datagen_unlisted_languages_total",
       help: "Languages that audits found outside the language split (they join it).",
+      registers,
+    }),
+    eventsubEvents: new client.Counter({
+      name: "datagen_eventsub_messages_total",
+      help: "EventSub notifications and revocations received, by type.",
+      labelNames: ["type"],
+      registers,
+    }),
+    eventsubLatency: new client.Histogram({
+      name: "datagen_eventsub_latency_seconds",
+      help: "From an EventSub event's timestamp to Kafka's acknowledgement of its record.",
+      labelNames: ["type"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers,
+    }),
+    eventsubConnected: new client.Gauge({
+      name: "datagen_eventsub_connected",
+      help: "1 while the EventSub WebSocket has a session, else 0.",
       registers,
     }),
   };
