@@ -44,6 +44,8 @@ export function logScan(summary: ScanSummary, sink = "Kafka"): void {
     scanId,
     result,
     ...numbers,
+    // A server that sends no Ratelimit headers leaves the budget unknown.
+    rateLimitRemaining: numbers.rateLimitRemaining ?? "unknown",
     ...(failure ? { stage: failure.stage, error } : {}),
   };
   if (result === "ok") {
