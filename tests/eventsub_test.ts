@@ -7,7 +7,12 @@
 
 import assert from "node:assert/strict";
 import { readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { NO_SCHEDULED_SCANS, type RunningService, startService } from "./support/service.ts";
+import {
+  NO_SCHEDULED_SCANS,
+  type RunningService,
+  runService,
+  startService,
+} from "./support/service.ts";
 import { type Simulator, startSimulator } from "../src/sim/mod.ts";
 import type { SimStreamEvent } from "../src/sim/eventsub.ts";
 
@@ -103,22 +108,29 @@ Deno.test("under churn every watched stream that ends is tombstoned within 1 s o
   assert.deepEqual(ended.filter((e) => !tombstones.has(e.streamId)), []);
 });
 
-Deno.test("after a dropped connection and a session_reconnect every event delivered is handled", async () => {
+Deno.test("after a dropped connection and a session_reconnect every event delivered is handled, and a scan covers the gap", async () => {
   await using broker = await useTestBroker();
-  await using sim = await startSimulator({ streams: 300, seed: 12, churn: 600, restartRate: 0.9 });
+  await using sim = await startSimulator({ streams: 300, seed: 12, churn: 1200, restartRate: 0.9 });
   const topic = uniqueTopic("eventsub-loss");
-  const logins = sim.liveStreams().slice(0, 20).map((s) => s.user_login);
-  await using service = serve(sim, { KAFKA_BROKERS: broker.bootstrap, KAFKA_TOPIC: topic }, logins);
+  const watched = sim.liveStreams().slice(0, 20);
+  const users = new Set(watched.map((s) => s.user_id));
+  const watchedLive = () =>
+    new Set(sim.liveStreams().filter((s) => users.has(s.user_id)).map((s) => s.id));
+  const env = { KAFKA_BROKERS: broker.bootstrap, KAFKA_TOPIC: topic };
+  await using service = serve(sim, env, watched.map((s) => s.user_login));
   await service.waitForLog((l) => String(l.message ?? "").startsWith("Scan ok"), 60_000);
   await service.waitForLog(subscribedLine, 10_000);
 
-  sim.eventsub.dropAll();
-  // The service notices the close, waits its backoff and subscribes on a new session.
+  // The server fails and refuses connections for 5 s: events of that gap are never sent.
+  const beforeDrop = watchedLive();
+  sim.eventsub.dropAll({ refuseMs: 5000 });
   await waitFor(
     "a second session",
     () => service.logs().filter(subscribedLine).length >= 2,
-    10_000,
+    30_000,
   );
+  const afterGap = watchedLive();
+  const gapEnded = [...beforeDrop].filter((id) => !afterGap.has(id));
   const afterDrop = sim.eventsub.sent.length;
   await new Promise((r) => setTimeout(r, 2000));
   sim.eventsub.reconnectAll();
@@ -135,4 +147,22 @@ Deno.test("after a dropped connection and a session_reconnect every event delive
   assert.deepEqual(delivered.filter((e) => !produced.has(e.streamId)), []);
   // One session after the reconnect: the migration did not subscribe again.
   assert.equal(service.logs().filter(subscribedLine).length, 2);
+
+  // Polling covers the gap: the next scan (here a --once run) tombstones what ended unseen.
+  assert.ok(gapEnded.length >= 1, "no watched stream ended during the gap");
+  const scanEnv = {
+    SOURCE: "twitch",
+    TWURPLE_MOCK_API_PORT: String(sim.port),
+    TWITCH_CLIENT_ID: sim.clientId,
+    TWITCH_CLIENT_SECRET: sim.clientSecret,
+    ...env,
+  };
+  const scan = await runService(["--once"], scanEnv);
+  assert.equal(scan.code, 0, scan.stderr);
+  const latest = new Map<string, string | null>();
+  for (const r of await readTopic(broker.brokers, topic)) latest.set(r.key!, r.value);
+  assert.deepEqual(gapEnded.filter((id) => latest.get(id) !== null), []);
+  console.log(
+    `gap of about 5 s: ${gapEnded.length} watched ends unseen by EventSub, tombstoned by the scan; ${delivered.length} offline events after the reconnect, all produced`,
+  );
 });

@@ -48,8 +48,11 @@ export interface SimEventSub {
   upgrade(request: Request): Response;
   /** Answers `/mock/eventsub/subscriptions` (the caller has checked the token). */
   subscriptions(request: Request, url: URL): Promise<Response>;
-  /** Closes every socket as a failing server would (code 4000 without a reconnect message). */
-  dropAll(): void;
+  /**
+   * Closes every socket as a failing server would (code 4000 without a reconnect message);
+   * new connections are refused for `refuseMs` after it (default 0).
+   */
+  dropAll(options?: { refuseMs?: number }): void;
   /** Sends `session_reconnect` on every socket, pointing at this server's `/ws`. */
   reconnectAll(): void;
   /** Every event sent so far, in order. */
@@ -71,6 +74,7 @@ export function createSimEventSub(
   const lastLive = new Map<string, number>();
   const sent: SimStreamEvent[] = [];
   let timer: ReturnType<typeof setInterval> | undefined;
+  let refuseUntil = 0;
 
   function currentStream(userId: string): number {
     const owner = indexOfUserId(world.options.seed, userId);
@@ -197,6 +201,9 @@ export function createSimEventSub(
 
   return {
     upgrade(request) {
+      if (options.clock() < refuseUntil) {
+        return new Response("Service Unavailable", { status: 503 });
+      }
       const { socket, response } = Deno.upgradeWebSocket(request);
       const moveFrom = new URL(request.url).searchParams.get("session");
       // A client following session_reconnect takes its session (and subscriptions) along.
@@ -267,8 +274,9 @@ export function createSimEventSub(
           sessionId,
           createdAt: new Date(options.clock()).toISOString(),
         };
+        // As at Twitch, a new subscription reports changes from now on, not those before it.
+        if (!watchedUsers().has(userId)) lastLive.set(userId, currentStream(userId));
         subscriptions.set(sub.id, sub);
-        if (!lastLive.has(userId)) lastLive.set(userId, currentStream(userId));
         ensureTimer();
         return helix(202, {
           data: [describe(sub)],
@@ -296,7 +304,8 @@ export function createSimEventSub(
       }
       return helix(405, { error: "Method Not Allowed", status: 405, message: "" });
     },
-    dropAll() {
+    dropAll(drop = {}) {
+      refuseUntil = options.clock() + (drop.refuseMs ?? 0);
       for (const session of [...sessions.values()]) {
         end(session);
         try {
