@@ -12,6 +12,14 @@
 import { advanceWorld } from "./churn.ts";
 import { indexOfUserId, streamId } from "./data.ts";
 import { streamAt, type World } from "./world.ts";
+import {
+  describeSubscription as describe,
+  keepaliveMessage,
+  notificationMessage,
+  reconnectMessage,
+  type SimSubscription,
+  welcomeMessage,
+} from "./eventsub_messages.ts";
 
 /** Seconds a client may go without a message (Twitch's default is 10). */
 const KEEPALIVE_SECONDS = 10;
@@ -23,14 +31,6 @@ interface Session {
   id: string;
   socket: WebSocket;
   keepalive: ReturnType<typeof setInterval>;
-}
-
-interface SimSubscription {
-  id: string;
-  type: string;
-  userId: string;
-  sessionId: string;
-  createdAt: string;
 }
 
 /** A stream of a watched channel that went live or ended, as the world saw it. */
@@ -97,73 +97,23 @@ export function createSimEventSub(
       const live = currentStream(userId);
       if (live === before) continue;
       lastLive.set(userId, live);
-      if (before >= 0) {
-        emit({
-          type: "stream.offline",
-          userId,
-          streamId: streamId(world.options.seed, before),
-          at: now,
-        });
-      }
-      if (live >= 0) {
-        emit({
-          type: "stream.online",
-          userId,
-          streamId: streamId(world.options.seed, live),
-          at: now,
-        });
-      }
+      if (before >= 0) emit("stream.offline", userId, before, now);
+      if (live >= 0) emit("stream.online", userId, live, now);
     }
   }
 
-  function emit(event: SimStreamEvent) {
-    sent.push(event);
-    const stream = event.type === "stream.online"
-      ? streamAt(world, indexOfStream(event.streamId))
-      : null;
-    const user = streamAt(world, indexOfUserId(world.options.seed, event.userId));
-    for (const sub of subscriptions.values()) {
-      if (sub.type !== event.type || sub.userId !== event.userId) continue;
-      const session = sessions.get(sub.sessionId);
-      if (session === undefined) continue;
-      const payloadEvent: Record<string, string> = {
-        broadcaster_user_id: event.userId,
-        broadcaster_user_login: user.user_login,
-        broadcaster_user_name: user.user_name,
-      };
-      if (stream !== null) {
-        Object.assign(payloadEvent, {
-          id: event.streamId,
-          type: "live",
-          started_at: stream.started_at,
-        });
-      }
-      send(session, {
-        metadata: {
-          ...metadata("notification", event.at),
-          subscription_type: event.type,
-          subscription_version: "1",
-        },
-        payload: { subscription: describe(sub), event: payloadEvent },
-      });
-    }
-  }
-
-  function indexOfStream(id: string): number {
-    // Stream ids grow by 16 per index (see data.ts); the low bits are a per-index hash.
-    for (const userId of watchedUsers()) {
-      const index = currentStream(userId);
-      if (index >= 0 && streamId(world.options.seed, index) === id) return index;
-    }
-    return -1;
-  }
-
-  function metadata(type: string, at = options.clock()) {
-    return {
-      message_id: crypto.randomUUID(),
-      message_type: type,
-      message_timestamp: new Date(at).toISOString(),
+  function emit(type: SimStreamEvent["type"], userId: string, index: number, at: number) {
+    const id = streamId(world.options.seed, index);
+    sent.push({ type, userId, streamId: id, at });
+    const facts = {
+      user: streamAt(world, indexOfUserId(world.options.seed, userId)),
+      ...(type === "stream.online" ? { stream: streamAt(world, index) } : {}),
     };
+    for (const sub of subscriptions.values()) {
+      if (sub.type !== type || sub.userId !== userId) continue;
+      const session = sessions.get(sub.sessionId);
+      if (session !== undefined) send(session, notificationMessage(sub, facts, at));
+    }
   }
 
   function send(session: Session, message: unknown) {
@@ -180,19 +130,6 @@ export function createSimEventSub(
     for (const [id, sub] of subscriptions) {
       if (sub.sessionId === session.id) subscriptions.delete(id);
     }
-  }
-
-  function describe(sub: SimSubscription) {
-    return {
-      id: sub.id,
-      status: "enabled",
-      type: sub.type,
-      version: "1",
-      condition: { broadcaster_user_id: sub.userId },
-      transport: { method: "websocket", session_id: sub.sessionId },
-      created_at: sub.createdAt,
-      cost: 0,
-    };
   }
 
   function ensureTimer() {
@@ -212,24 +149,13 @@ export function createSimEventSub(
         id,
         socket,
         keepalive: setInterval(
-          () => send(session, { metadata: metadata("session_keepalive"), payload: {} }),
+          () => send(session, keepaliveMessage(options.clock())),
           (KEEPALIVE_SECONDS / 2) * 1000,
         ),
       };
       socket.onopen = () => {
         sessions.set(id, session);
-        send(session, {
-          metadata: metadata("session_welcome"),
-          payload: {
-            session: {
-              id,
-              status: "connected",
-              keepalive_timeout_seconds: KEEPALIVE_SECONDS,
-              reconnect_url: null,
-              connected_at: new Date(options.clock()).toISOString(),
-            },
-          },
-        });
+        send(session, welcomeMessage(id, options.clock(), KEEPALIVE_SECONDS));
       };
       socket.onclose = () => {
         if (sessions.get(id) === session) end(session);
@@ -316,18 +242,8 @@ export function createSimEventSub(
     reconnectAll() {
       for (const session of sessions.values()) {
         // Events still go to the old socket until the client opens the new one.
-        send(session, {
-          metadata: metadata("session_reconnect"),
-          payload: {
-            session: {
-              id: session.id,
-              status: "reconnecting",
-              keepalive_timeout_seconds: null,
-              reconnect_url: `${options.baseUrl()}/ws?session=${session.id}`,
-              connected_at: new Date(options.clock()).toISOString(),
-            },
-          },
-        });
+        const url = `${options.baseUrl()}/ws?session=${session.id}`;
+        send(session, reconnectMessage(session.id, url, options.clock()));
       }
     },
     get sent() {
