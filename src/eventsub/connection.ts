@@ -81,6 +81,8 @@ export function connectEventSub(options: ConnectionOptions): Connection {
   let sessionId: string | null = null;
   /** The socket whose session is current (or is being opened). */
   let active: SocketLike | null = null;
+  /** The socket opened for a `session_reconnect`, until its welcome. */
+  let migration: SocketLike | null = null;
   let failures = 0;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   const seen = new Set<string>();
@@ -105,7 +107,7 @@ export function connectEventSub(options: ConnectionOptions): Connection {
     try {
       socket = open(url);
     } catch (error) {
-      lost(null, `cannot open ${url}: ${(error as Error).message}`);
+      lost(`cannot open ${url}: ${(error as Error).message}`);
       return;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -126,7 +128,7 @@ export function connectEventSub(options: ConnectionOptions): Connection {
       try {
         socket.close(1000);
       } catch { /* already closed */ }
-      if (socket === active || (migrating !== null && !welcomed)) lost(socket, reason);
+      if (socket === active || (migrating !== null && !welcomed)) lost(reason);
     }
 
     socket.onmessage = (event) => {
@@ -142,6 +144,7 @@ export function connectEventSub(options: ConnectionOptions): Connection {
           sessionId = message.sessionId;
           failures = 0;
           if (migrating !== null) {
+            migration = null;
             // Subscriptions moved with the session: close the old socket quietly.
             if (old !== null && old !== socket) retire(old);
             setState("connected", "reconnected as asked by the server");
@@ -170,9 +173,12 @@ export function connectEventSub(options: ConnectionOptions): Connection {
       const reason = `closed by the server (${event.code}${
         event.reason ? ` ${event.reason}` : ""
       })`;
-      if (socket === active || (migrating !== null && !welcomed) || active === null) {
-        lost(socket, reason);
+      if (socket === active && migration !== null) {
+        // Twitch may close the old socket before the new one is welcomed: wait for that welcome.
+        retire(socket);
+        return;
       }
+      if (socket === active || (migrating !== null && !welcomed) || active === null) lost(reason);
     };
     socket.onerror = () => {};
     retirers.set(socket, () => {
@@ -184,6 +190,7 @@ export function connectEventSub(options: ConnectionOptions): Connection {
       } catch { /* already closed */ }
     });
     if (migrating === null) active = socket;
+    else migration = socket;
   }
 
   const retirers = new Map<SocketLike, () => void>();
@@ -192,11 +199,12 @@ export function connectEventSub(options: ConnectionOptions): Connection {
     retirers.delete(socket);
   }
 
-  function lost(socket: SocketLike | null, reason: string) {
+  function lost(reason: string) {
     if (state === "stopped") return;
-    if (socket !== null) retire(socket);
-    if (active !== null && active !== socket) retire(active);
+    // Whatever was open (the old socket, a migration under way) goes: a new session starts.
+    for (const open of [...retirers.keys()]) retire(open);
     active = null;
+    migration = null;
     sessionId = null;
     failures++;
     const waitMs = backoffDelay(failures, { baseMs, capMs, random });

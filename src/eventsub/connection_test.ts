@@ -182,3 +182,40 @@ Deno.test("a refused connection is retried with growing waits until the server i
   assert.ok(waits.length >= 3, `waits: ${waits}`);
   assert.deepEqual(waits.slice(0, 3), [10, 20, 40]);
 });
+
+Deno.test("a server that closes the old socket before the new one is welcomed does not start a new session", async () => {
+  await using server = startTestServer();
+  const w = watch(server);
+  const first = await server.next();
+  first.socket.send(welcome("s1"));
+  await w.until(() => w.sessions.length === 1);
+  first.socket.send(reconnect("s1", `${server.url}?reconnect=1`));
+  const second = await server.next();
+  first.socket.close(4004, "reconnect grace time expired");
+  await new Promise((r) => setTimeout(r, 100));
+  second.socket.send(welcome("s1"));
+  second.socket.send(notification("stream.offline", "5"));
+  await w.until(() => w.events.length === 1);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(w.sessions, ["s1"]);
+  assert.equal(w.states.includes("disconnected"), false);
+  assert.equal(w.connection.state, "connected");
+  w.connection.stop();
+});
+
+Deno.test("a migration whose new socket fails starts a new session on the original URL", async () => {
+  await using server = startTestServer();
+  const w = watch(server, { welcomeTimeoutMs: 200 });
+  const first = await server.next();
+  first.socket.send(welcome("s1"));
+  await w.until(() => w.sessions.length === 1);
+  first.socket.send(reconnect("s1", `${server.url}?reconnect=1`));
+  const second = await server.next();
+  second.socket.close(4000, "internal server error");
+  const third = await server.next();
+  assert.equal(third.path, "/ws");
+  third.socket.send(welcome("s3"));
+  await w.until(() => w.sessions.length === 2);
+  assert.deepEqual(w.sessions, ["s1", "s3"]);
+  w.connection.stop();
+});
