@@ -6,6 +6,11 @@
  * socket, the timers and randomness come in as parameters, so every path can
  * be driven by a test.
  *
+ * Not `@twurple/eventsub-ws`: it routes a notification by the id of a
+ * subscription it created itself, so the events of a server that needs no
+ * subscription (the Twitch CLI's mock without `-S`) are dropped as
+ * "from unknown event", and its newest release lags our `@twurple/api`.
+ *
  * @module
  */
 
