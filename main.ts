@@ -29,6 +29,8 @@ import type { KafkaConfig } from "kafkajs";
 import { dryRun, runOnce, runService } from "./src/service.ts";
 import { VERSION } from "./src/version.ts";
 import { startSimulator } from "./src/sim/mod.ts";
+import { TWITCH_EVENTSUB_WS_URL } from "./src/config/eventsub.ts";
+import { createEventSubApi, twitchUrls } from "./src/eventsub/twitch.ts";
 
 /** Runs the service with the given command-line arguments; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -72,7 +74,25 @@ export async function main(args: string[]): Promise<number> {
     onRequest: (status) => metrics.helixRequests.inc({ status: String(status) }),
     onRateLimitWait: () => metrics.rateLimitWaits.inc(),
   });
-  const context = { config, source, metrics };
+  const { eventsub } = config;
+  const watching = eventsub.watchLogins.length > 0 && !config.once && !config.dryRun;
+  const context = {
+    config,
+    source,
+    metrics,
+    eventsub: watching
+      ? {
+        url: eventsub.wsUrl ?? simulator?.eventSubUrl ?? TWITCH_EVENTSUB_WS_URL,
+        // With the simulator no Twitch credential is needed: it issues the user token too.
+        api: createEventSubApi({
+          urls: twitchUrls(Deno.env.get("TWURPLE_MOCK_API_PORT")),
+          ...credentials,
+          accessToken: simulator ? undefined : eventsub.userAccessToken,
+          refreshToken: simulator ? simulator.userRefreshToken : eventsub.userRefreshToken,
+        }),
+      }
+      : undefined,
+  };
 
   // 3. The mode: print one scan, produce one scan, or scan on the schedule.
   try {

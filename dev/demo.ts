@@ -4,7 +4,10 @@
  * what lands in the topic as it arrives. Ctrl-C stops everything.
  *
  * Flags: --streams N (simulated streams, default 5000), --schedule CRON
- * (default every minute), --seconds N (stop by itself after N seconds).
+ * (default every minute), --seconds N (stop by itself after N seconds),
+ * --watch N (follow the top N channels over EventSub, default 10; 0 = off),
+ * --churn X (how fast the simulated world changes, default 1; try 30 to see
+ * watched channels go offline often).
  *
  * @module
  */
@@ -14,6 +17,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { startKafkaBroker } from "./kafka/broker.ts";
 import { startFlags } from "./start_flags.ts";
+import { startSimulator } from "../src/sim/mod.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const { values } = parseArgs({
@@ -22,6 +26,8 @@ const { values } = parseArgs({
     streams: { type: "string", default: "5000" },
     schedule: { type: "string", default: "* * * * *" },
     seconds: { type: "string" },
+    watch: { type: "string", default: "10" },
+    churn: { type: "string", default: "1" },
   },
 });
 
@@ -35,6 +41,14 @@ console.log("Starting a local Kafka broker...");
 await using broker = await startKafkaBroker();
 console.log(`Kafka is up at ${broker.bootstrap}; starting the service on simulated Twitch data...`);
 
+// The service's simulator has the same data as one started here with the same seed: the top
+// channels at the start are the ones to watch.
+const watched = await (async () => {
+  await using sim = await startSimulator({ streams: Number(values.streams), seed: 1 });
+  return sim.liveStreams().slice(0, Number(values.watch)).map((s) => s.user_login);
+})();
+if (watched.length > 0) console.log(`[demo] watching over EventSub: ${watched.join(", ")}`);
+
 const service = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
@@ -47,7 +61,9 @@ const service = new Deno.Command(Deno.execPath(), {
   env: {
     SOURCE: "simulated",
     SIM_STREAMS: values.streams!,
-    SIM_CHURN: "1",
+    SIM_CHURN: values.churn!,
+    SIM_SEED: "1",
+    WATCH_USER_LOGINS: watched.join(","),
     SCHEDULE: values.schedule!,
     KAFKA_BROKERS: broker.bootstrap,
     HTTP_PORT: "0",
@@ -80,7 +96,17 @@ if (!stop.signal.aborted) {
       const key = message.key?.toString() ?? "";
       if (message.value === null) {
         tombstones++;
+        const gone = latest.get(key);
         latest.delete(key);
+        if (message.headers?.["end-reason"]?.toString() === "offline") {
+          // The tombstone's timestamp is when the service received the stream.offline event.
+          const ms = Date.now() - Number(message.timestamp);
+          console.log(
+            `[demo] watched channel ${
+              gone?.user_name ?? key
+            } went offline: its tombstone arrived ${ms} ms after the event`,
+          );
+        }
       } else {
         records++;
         latest.set(key, JSON.parse(message.value.toString()));

@@ -22,6 +22,8 @@ import { readiness } from "./ops/readiness.ts";
 import { serveOps } from "./ops/http.ts";
 import { backoffDelay, sleep } from "./util/retry.ts";
 import { describeKafkaError } from "./kafka/errors.ts";
+import { type EventSub, startEventSub, WatchLedger } from "./eventsub/mod.ts";
+import type { EventSubApi } from "./eventsub/twitch.ts";
 
 const log = getLogger(["datagen", "service"]);
 
@@ -30,6 +32,8 @@ export interface ServiceContext {
   config: Config;
   source: StreamSource;
   metrics: Metrics;
+  /** The watchlist's EventSub server and Helix edge (scheduled service only). */
+  eventsub?: { url: string; api: EventSubApi };
 }
 
 /** Logs a scan's one summary line; `sink` names where records go ("Kafka", or "stdout"). */
@@ -40,6 +44,8 @@ export function logScan(summary: ScanSummary, sink = "Kafka"): void {
     scanId,
     result,
     ...numbers,
+    // A server that sends no Ratelimit headers leaves the budget unknown.
+    rateLimitRemaining: numbers.rateLimitRemaining ?? "unknown",
     ...(failure ? { stage: failure.stage, error } : {}),
   };
   if (result === "ok") {
@@ -99,6 +105,8 @@ function runOneScan(
     /** Page unsplit (an audit). */
     audit?: boolean;
     extraLanguages?: readonly string[];
+    /** What EventSub saw: newer events overrule older pages. */
+    events?: WatchLedger;
   },
 ) {
   const { config } = context;
@@ -116,6 +124,7 @@ function runOneScan(
     maxStreams: config.filters.maxStreams,
     selection: config.filters,
     signal: options.signal,
+    events: options.events,
   });
 }
 
@@ -318,6 +327,17 @@ export async function runService(
       splitsByLanguage(config.filters, config.scan.mode) ? config.scan.auditIntervalMs : 0,
     );
     let scans = 0;
+    const ledger = new WatchLedger();
+    const watch: EventSub | null = context.eventsub === undefined ? null : startEventSub({
+      ...context.eventsub,
+      logins: config.eventsub.watchLogins,
+      source: context.source,
+      send: (records) => current.delivery.send(records),
+      live: () => current.state,
+      ledger,
+      metrics,
+      selection: config.filters,
+    });
     const scan = async () => {
       const startedAt = Date.now();
       // The start-up scan is never an audit, so that it stays fast.
@@ -328,6 +348,7 @@ export async function runService(
         signal: scanAbort.signal,
         audit: auditing,
         extraLanguages: languageAudit.extraLanguages,
+        events: ledger,
       });
       const { summary, state } = outcome;
       learnLanguages(languageAudit, outcome, metrics);
@@ -383,6 +404,7 @@ export async function runService(
       shutdown.signal.addEventListener("abort", resolve, { once: true })
     );
     clearInterval(timer);
+    watch?.stop();
     const stillRunning = running as Promise<void> | null;
     if (stillRunning !== null) {
       // Let the scan finish; past the grace period stop fetching, flush what was fetched.

@@ -24,6 +24,7 @@ import {
 } from "./settings.ts";
 import { parseSimOptions } from "./simulator.ts";
 import type { SimulatorOptions } from "../sim/options.ts";
+import { type EventSubConfig, parseEventSubConfig } from "./eventsub.ts";
 
 /** Filters that narrow the Helix query. */
 export interface StreamFilters {
@@ -63,6 +64,8 @@ export interface Config {
   http: { host: string; port: number };
   /** Simulator settings, when `source` is `simulated`. */
   sim?: Partial<SimulatorOptions>;
+  /** Real-time following of a watchlist over EventSub. */
+  eventsub: EventSubConfig;
   once: boolean;
   dryRun: boolean;
   /** Whether `--once` or `--dry-run` scans as an audit (`--audit`). */
@@ -141,6 +144,7 @@ export function parseConfig(
     },
     http: { host: v.HTTP_HOST, port: v.HTTP_PORT },
     sim: source === "simulated" ? parseSimOptions(env) : undefined,
+    eventsub: parseEventSubConfig(env, source),
     once: options.once ?? false,
     dryRun: options.dryRun ?? false,
     audit: options.audit ?? false,

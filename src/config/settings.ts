@@ -22,6 +22,7 @@ import {
   parseTopic,
   text,
   token,
+  webSocketUrl,
 } from "./values.ts";
 import { defaultSimulatorOptions, MAX_SIM_STREAMS } from "../sim/options.ts";
 
@@ -73,6 +74,7 @@ function setting<T>(entry: Setting<T>): Setting<T> {
 const SIM = defaultSimulatorOptions();
 
 const CREDENTIAL = "the value from your app in the Twitch developer console";
+const USER_TOKEN = "the token `twitch token -u` printed";
 
 /** Every environment variable the service reads, in the order the README lists them. */
 export const SETTINGS = {
@@ -88,6 +90,29 @@ export const SETTINGS = {
   TWITCH_CLIENT_SECRET: setting({
     description: "Twitch app client secret (required when SOURCE=twitch)",
     parse: token(CREDENTIAL),
+  }),
+  WATCH_USER_LOGINS: setting({
+    description: "channels followed in real time over EventSub (comma list, at most 100)",
+    parse: (name, raw) =>
+      parseList(name, raw, {
+        pattern: /^[a-z0-9_]{1,25}$/,
+        form: "Twitch logins (letters, digits, _; at most 25 characters)",
+        max: 100,
+        lowerCase: true,
+      }),
+  }),
+  TWITCH_USER_ACCESS_TOKEN: setting({
+    description: "user token for EventSub (`twitch token -u`; needed with WATCH_USER_LOGINS)",
+    parse: token(USER_TOKEN),
+  }),
+  TWITCH_USER_REFRESH_TOKEN: setting({
+    description: "refresh token of that user token, refreshed with the app's id and secret",
+    parse: token(USER_TOKEN),
+  }),
+  EVENTSUB_WS_URL: setting({
+    defaultText: "wss://eventsub.wss.twitch.tv/ws (the simulator's with SOURCE=simulated)",
+    description: "EventSub WebSocket server (tests, the simulator, the Twitch CLI's mock)",
+    parse: webSocketUrl,
   }),
   KAFKA_BROKERS: setting({
     default: "localhost:9092",

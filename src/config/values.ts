@@ -178,3 +178,15 @@ export function choice<T extends string>(choices: readonly T[]): ValueParser<T> 
 export function text(_name: string, raw: string): string {
   return raw;
 }
+
+/** A `ws://` or `wss://` URL. */
+export function webSocketUrl(name: string, raw: string): string {
+  const url = raw.trim();
+  if (!/^wss?:\/\/[^\s/]+/.test(url)) {
+    throw new ConfigError(
+      name,
+      `"${url}" is not a WebSocket URL; give one such as wss://eventsub.wss.twitch.tv/ws`,
+    );
+  }
+  return url;
+}

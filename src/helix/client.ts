@@ -231,11 +231,14 @@ function createClient(authProvider: AppTokenAuthProvider, options: HelixOptions)
  * partition's stats are read directly, falling back to null if that changes.
  */
 function remainingPoints(api: ApiClient): number | null {
-  type Stats = { lastKnownRemainingRequests: number | null } | null;
+  type Stats = { lastKnownLimit?: number | null; lastKnownRemainingRequests: number | null } | null;
   const limiter = (api as unknown as { _rateLimiter?: { getChildStats?: (key: null) => Stats } })
     ._rateLimiter;
-  return limiter?.getChildStats?.(null)?.lastKnownRemainingRequests ??
-    api.rateLimiterStats?.lastKnownRemainingRequests ?? null;
+  const stats = limiter?.getChildStats?.(null) ?? api.rateLimiterStats;
+  // twurple reads absent Ratelimit headers (the Twitch CLI's mock sends none) as a limit of 0
+  // with 0 left. No real bucket holds 0 points: that is "unknown", not "empty".
+  if (stats?.lastKnownLimit === 0) return null;
+  return stats?.lastKnownRemainingRequests ?? null;
 }
 
 function twurpleLog(level: number, message: string, options: HelixOptions) {

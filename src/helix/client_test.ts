@@ -184,3 +184,36 @@ Deno.test("an abort ends a wait for the rate limit's reset within a second", asy
     assert.equal((error as Error).message, "Helix request aborted (shutting down)");
   });
 });
+
+Deno.test("a server that sends no Ratelimit headers leaves the points left unknown, not 0", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const path = new URL(request.url).pathname;
+    const body = path === "/auth/token"
+      ? { access_token: "t", expires_in: 3600, token_type: "bearer" }
+      : { data: [], pagination: {} };
+    return Response.json(body);
+  });
+  try {
+    await withMockApiPort(server.addr.port, async () => {
+      const source = createHelixSource({ clientId: "c", clientSecret: "s", timeoutMs: 5000 });
+      const page = await source.fetchPage({}, {});
+      assert.deepEqual(page.streams, []);
+      assert.equal(source.rateLimitRemaining(), null);
+    });
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("Ratelimit-Remaining is reported as Helix sent it", async () => {
+  await using sim = await startSimulator({ streams: 10, rateLimit: 800 });
+  await withMockApiPort(sim.port, async () => {
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+    });
+    await source.fetchPage({}, {});
+    assert.equal(source.rateLimitRemaining(), 799);
+  });
+});

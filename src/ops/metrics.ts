@@ -5,7 +5,7 @@
  */
 
 import client from "prom-client";
-import { END_REASONS } from "../scan/record.ts";
+import { SCAN_END_REASONS } from "../scan/record.ts";
 import type { ScanSummary } from "../scan/scan.ts";
 
 /** The service's metrics and the registry that serves them. */
@@ -25,6 +25,9 @@ export interface Metrics {
   lastSuccess: client.Gauge;
   kafkaUp: client.Gauge;
   unlistedLanguages: client.Counter;
+  eventsubEvents: client.Counter<"type">;
+  eventsubLatency: client.Histogram<"type">;
+  eventsubConnected: client.Gauge;
 }
 
 /** Creates the metrics on a new registry. */
@@ -107,6 +110,24 @@ export function createMetrics(): Metrics {
       help: "Languages that audits found outside the language split (they join it).",
       registers,
     }),
+    eventsubEvents: new client.Counter({
+      name: "datagen_eventsub_messages_total",
+      help: "EventSub notifications and revocations received, by type.",
+      labelNames: ["type"],
+      registers,
+    }),
+    eventsubLatency: new client.Histogram({
+      name: "datagen_eventsub_latency_seconds",
+      help: "From an EventSub event's timestamp to Kafka's acknowledgement of its record.",
+      labelNames: ["type"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers,
+    }),
+    eventsubConnected: new client.Gauge({
+      name: "datagen_eventsub_connected",
+      help: "1 while the EventSub WebSocket has a session, else 0.",
+      registers,
+    }),
   };
   m.scans.inc({ result: "ok" }, 0);
   m.scans.inc({ result: "failed" }, 0);
@@ -122,7 +143,7 @@ export function recordScan(metrics: Metrics, summary: ScanSummary, finishedAt: n
     metrics.records.inc(summary.records);
     metrics.lastSuccess.set(finishedAt / 1000);
   }
-  for (const reason of END_REASONS) metrics.tombstones.inc({ reason }, summary[reason]);
+  for (const reason of SCAN_END_REASONS) metrics.tombstones.inc({ reason }, summary[reason]);
   metrics.recovered.inc(summary.recovered);
   metrics.duplicates.inc(summary.duplicates);
   if (summary.rateLimitRemaining !== null) {

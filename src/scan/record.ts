@@ -16,8 +16,13 @@ export interface StreamRecord {
   headers: Record<string, string>;
 }
 
-/** Why a tombstone was written: the stream ended, is past 48 hours, or left the selection. */
-export const END_REASONS = ["ended", "expired", "deselected"] as const;
+/**
+ * Why a tombstone was written: the stream ended (found by a scan), is past 48
+ * hours, left the selection, or went offline (an EventSub event said so).
+ */
+export const END_REASONS = ["ended", "expired", "deselected", "offline"] as const;
+/** The end reasons a scan decides (an `offline` tombstone comes from an EventSub event). */
+export const SCAN_END_REASONS = ["ended", "expired", "deselected"] as const;
 /** One of {@link END_REASONS}: the `end-reason` header of a tombstone. */
 export type EndReason = (typeof END_REASONS)[number];
 

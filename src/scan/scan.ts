@@ -61,6 +61,8 @@ export interface ScanSummary {
   /** Acknowledged tombstones for streams that left the selection (filters, MAX_STREAMS). */
   deselected: number;
   lookups: number;
+  /** Streams a page listed that a newer EventSub event had ended: not written. */
+  superseded: number;
   durationMs: number;
   /** Milliseconds from the last page's arrival to the last acknowledgement. */
   drainMs: number;

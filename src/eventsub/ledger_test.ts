@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { WatchLedger } from "./ledger.ts";
+
+Deno.test("an offline event supersedes only pages fetched before it", () => {
+  const ledger = new WatchLedger();
+  ledger.note("42", { type: "offline", at: 1000 });
+  assert.equal(ledger.supersedes("42", "s1", 999), true);
+  assert.equal(ledger.supersedes("42", "s1", 1000), false);
+  assert.equal(ledger.supersedes("42", "s1", 1001), false);
+  assert.equal(ledger.supersedes("7", "s1", 0), false);
+});
+
+Deno.test("an online event supersedes older pages of other broadcasts, never its own", () => {
+  const ledger = new WatchLedger();
+  ledger.note("42", { type: "online", at: 1000, streamId: "new" });
+  assert.equal(ledger.supersedes("42", "old", 999), true);
+  assert.equal(ledger.supersedes("42", "new", 999), false);
+});
+
+Deno.test("an event older than the one known is ignored", () => {
+  const ledger = new WatchLedger();
+  assert.equal(ledger.note("42", { type: "offline", at: 2000 }), true);
+  assert.equal(ledger.note("42", { type: "online", at: 1000, streamId: "x" }), false);
+  assert.deepEqual(ledger.latest("42"), { type: "offline", at: 2000 });
+});

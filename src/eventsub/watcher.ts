@@ -1,0 +1,136 @@
+/**
+ * What a watched channel's event does to the topic: stream.online fetches
+ * the stream from Helix (retrying briefly while Helix's cache does not list
+ * it yet) and produces its record; stream.offline produces the tombstones of
+ * the channel's live streams with `end-reason: offline`. Events of one
+ * channel are handled in order. Helix, Kafka and the clock are parameters.
+ *
+ * @module
+ */
+
+import type { StreamSource } from "../helix/client.ts";
+import type { LiveState } from "../scan/endings.ts";
+import { liveStream, type StreamRecord, streamRecord, tombstoneRecord } from "../scan/record.ts";
+import { type Selection, selects } from "../scan/selection.ts";
+import type { StreamEvent } from "./messages.ts";
+import { WatchLedger } from "./ledger.ts";
+
+/** The edges and settings of the watcher. */
+export interface WatcherOptions {
+  source: StreamSource;
+  /** Writes records and resolves once Kafka acknowledged them. */
+  send: (records: StreamRecord[]) => Promise<void>;
+  /** The live streams the topic holds (read for a channel's streams, updated after each ack). */
+  live: () => LiveState;
+  /** Shared with the scans. */
+  ledger: WatchLedger;
+  /** The filters: a stream they do not select is not produced. */
+  selection?: Selection;
+  /** Look-ups of a stream.online before giving up (default 5). */
+  onlineAttempts?: number;
+  /** Wait between those look-ups (default 500 ms). */
+  onlineRetryMs?: number;
+  /** Milliseconds since the epoch (default `Date.now`). */
+  now?: () => number;
+  /** Called once records an event caused are acknowledged. */
+  onProduced?: (event: StreamEvent, records: readonly StreamRecord[], ackedAt: number) => void;
+}
+
+/** What handling one event did. */
+export interface EventOutcome {
+  records: StreamRecord[];
+  /** Why nothing was produced, when nothing was. */
+  skipped?: string;
+}
+
+/** Handles events; those of one channel one after the other. */
+export class Watcher {
+  #options: WatcherOptions;
+  #queues = new Map<string, Promise<unknown>>();
+  #now: () => number;
+
+  /** @param options The edges. */
+  constructor(options: WatcherOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Handles an event after the channel's earlier ones. Rejects when Helix or Kafka fail. */
+  handle(event: StreamEvent): Promise<EventOutcome> {
+    const before = this.#queues.get(event.userId) ?? Promise.resolve();
+    const run = before.catch(() => {}).then(() => this.#handle(event));
+    const tail = run.catch(() => {});
+    this.#queues.set(event.userId, tail);
+    tail.then(() => {
+      if (this.#queues.get(event.userId) === tail) this.#queues.delete(event.userId);
+    });
+    return run;
+  }
+
+  async #handle(event: StreamEvent): Promise<EventOutcome> {
+    const { ledger } = this.#options;
+    if (event.type === "stream.offline") {
+      ledger.note(event.userId, { type: "offline", at: event.receivedAt });
+      const ids = streamsOf(this.#options.live(), event.userId);
+      if (ids.length === 0) return { records: [], skipped: "no live stream of that channel known" };
+      const records = ids.map((id) =>
+        tombstoneRecord(id, { scanId: "eventsub", at: event.receivedAt, reason: "offline" })
+      );
+      await this.#send(event, records);
+      for (const id of ids) this.#options.live().delete(id);
+      return { records };
+    }
+    ledger.note(event.userId, {
+      type: "online",
+      at: event.receivedAt,
+      ...(event.streamId ? { streamId: event.streamId } : {}),
+    });
+    const found = await this.#fetchOnline(event);
+    if (found === null) return { records: [], skipped: "Helix did not list the stream in time" };
+    const { stream, fetchedAt } = found;
+    if (ledger.supersedes(event.userId, stream.id, fetchedAt)) {
+      return { records: [], skipped: "a newer event overruled it" };
+    }
+    const live = liveStream(stream);
+    if (this.#options.selection && !selects(this.#options.selection, live)) {
+      return { records: [], skipped: "the filters do not select it" };
+    }
+    const record = streamRecord(stream, { scanId: "eventsub", fetchedAt });
+    await this.#send(event, [record]);
+    this.#options.live().set(stream.id, live);
+    return { records: [record] };
+  }
+
+  async #send(event: StreamEvent, records: StreamRecord[]) {
+    await this.#options.send(records);
+    this.#options.onProduced?.(event, records, this.#now());
+  }
+
+  /**
+   * The channel's stream from Helix: the event's broadcast, or a broadcast the topic does not
+   * hold yet. Helix's cache may lag: while it lists nothing or only the broadcast before, ask
+   * again; after the last attempt take what it lists.
+   */
+  async #fetchOnline(event: StreamEvent) {
+    const attempts = this.#options.onlineAttempts ?? 5;
+    const waitMs = this.#options.onlineRetryMs ?? 500;
+    for (let attempt = 1;; attempt++) {
+      const page = await this.#options.source.fetchPage({ user_id: [event.userId] }, { first: 1 });
+      const stream = page.streams.find((s) => s.id === event.streamId) ?? page.streams[0];
+      const fresh = stream !== undefined &&
+        (stream.id === event.streamId || !this.#options.live().has(stream.id));
+      if (fresh || (stream !== undefined && attempt >= attempts)) {
+        return { stream, fetchedAt: page.fetchedAt };
+      }
+      if (attempt >= attempts) return null;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
+/** The ids of a channel's streams in the live state. */
+function streamsOf(live: LiveState, userId: string): string[] {
+  const ids: string[] = [];
+  for (const [id, stream] of live) if (stream.userId === userId) ids.push(id);
+  return ids;
+}

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { Watcher, type WatcherOptions } from "./watcher.ts";
+import { WatchLedger } from "./ledger.ts";
+import type { StreamEvent } from "./messages.ts";
+import { createFakeSource, fakeStream } from "../scan/_test_utils.ts";
+import type { LiveState } from "../scan/endings.ts";
+import type { HelixStream } from "../helix/stream.ts";
+import { liveStream, type StreamRecord } from "../scan/record.ts";
+
+const NOW = Date.parse("2026-11-29T12:00:00Z");
+
+function setup(live: HelixStream[], state: HelixStream[], options: Partial<WatcherOptions> = {}) {
+  const source = createFakeSource({ listed: live, now: () => NOW });
+  const sent: StreamRecord[] = [];
+  const liveState: LiveState = new Map(state.map((s) => [s.id, liveStream(s)]));
+  const ledger = new WatchLedger();
+  const watcher = new Watcher({
+    source,
+    send: (records) => {
+      sent.push(...records);
+      return Promise.resolve();
+    },
+    live: () => liveState,
+    ledger,
+    onlineRetryMs: 1,
+    now: () => NOW + 5,
+    ...options,
+  });
+  return { source, sent, liveState, ledger, watcher };
+}
+
+function event(type: StreamEvent["type"], userId: string, streamId?: string): StreamEvent {
+  return {
+    type,
+    userId,
+    userLogin: `user_${userId}`,
+    ...(streamId ? { streamId } : {}),
+    sentAt: NOW - 100,
+    receivedAt: NOW,
+  };
+}
+
+Deno.test("stream.offline writes the tombstone of the channel's live stream with end-reason offline", async () => {
+  const s = fakeStream("1", { user_id: "42" });
+  const { sent, liveState, watcher, ledger } = setup([], [s, fakeStream("2")]);
+  await watcher.handle(event("stream.offline", "42"));
+  assert.deepEqual(sent, [{
+    key: "1",
+    value: null,
+    timestamp: NOW,
+    headers: {
+      "scan-id": "eventsub",
+      "fetched-at": new Date(NOW).toISOString(),
+      "end-reason": "offline",
+    },
+  }]);
+  assert.deepEqual([...liveState.keys()], ["2"]);
+  assert.deepEqual(ledger.latest("42"), { type: "offline", at: NOW });
+});
+
+Deno.test("stream.offline of a channel with no known stream writes nothing", async () => {
+  const { sent, watcher } = setup([], []);
+  const outcome = await watcher.handle(event("stream.offline", "42"));
+  assert.deepEqual(sent, []);
+  assert.equal(outcome.skipped, "no live stream of that channel known");
+});
+
+Deno.test("stream.online fetches the stream by user id and writes Helix's object", async () => {
+  const s = fakeStream("9", { user_id: "42" });
+  const { sent, source, liveState, watcher } = setup([s], []);
+  await watcher.handle(event("stream.online", "42", "9"));
+  assert.deepEqual(source.calls.map((c) => c.query), [{ user_id: ["42"] }]);
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].key, "9");
+  assert.deepEqual(JSON.parse(sent[0].value!), s);
+  assert.equal(sent[0].headers["scan-id"], "eventsub");
+  assert.equal(liveState.has("9"), true);
+});
+
+Deno.test("stream.online asks again while Helix does not list the stream yet", async () => {
+  const s = fakeStream("9", { user_id: "42" });
+  let calls = 0;
+  const listed: HelixStream[] = [];
+  const { sent, watcher } = setup(listed, [], {
+    source: {
+      fetchPage() {
+        calls++;
+        return Promise.resolve({ streams: calls >= 3 ? [s] : [], fetchedAt: NOW });
+      },
+      rateLimitRemaining: () => null,
+    },
+  });
+  await watcher.handle(event("stream.online", "42", "9"));
+  assert.equal(calls, 3);
+  assert.deepEqual(sent.map((r) => r.key), ["9"]);
+});
+
+Deno.test("stream.online gives up when Helix never lists the stream", async () => {
+  const { sent, source, watcher } = setup([], [], { onlineAttempts: 3 });
+  const outcome = await watcher.handle(event("stream.online", "42", "9"));
+  assert.equal(source.calls.length, 3);
+  assert.deepEqual(sent, []);
+  assert.equal(outcome.skipped, "Helix did not list the stream in time");
+});
+
+Deno.test("an offline event after an online one of the same channel is handled after it", async () => {
+  const s = fakeStream("9", { user_id: "42" });
+  const { sent, watcher } = setup([s], []);
+  const online = watcher.handle(event("stream.online", "42", "9"));
+  const offline = watcher.handle({ ...event("stream.offline", "42"), receivedAt: NOW + 1 });
+  await Promise.all([online, offline]);
+  assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["9", false], ["9", true]]);
+});
+
+Deno.test("the acknowledgement is reported with the event, for the latency metric", async () => {
+  const seen: number[] = [];
+  const { watcher } = setup([], [fakeStream("1", { user_id: "42" })], {
+    onProduced: (e, records, ackedAt) => seen.push(ackedAt - e.sentAt, records.length),
+  });
+  await watcher.handle(event("stream.offline", "42"));
+  assert.deepEqual(seen, [105, 1]);
+});

@@ -1,0 +1,105 @@
+/**
+ * Twitch's EventSub WebSocket messages and subscription objects as the
+ * simulator sends them: plain data in, JSON-ready objects out.
+ *
+ * @module
+ */
+
+/** A subscription the simulator holds. */
+export interface SimSubscription {
+  id: string;
+  type: string;
+  userId: string;
+  sessionId: string;
+  createdAt: string;
+}
+
+/** The subscription object of Helix answers and notifications. */
+export function describeSubscription(sub: SimSubscription): Record<string, unknown> {
+  return {
+    id: sub.id,
+    status: "enabled",
+    type: sub.type,
+    version: "1",
+    condition: { broadcaster_user_id: sub.userId },
+    transport: { method: "websocket", session_id: sub.sessionId },
+    created_at: sub.createdAt,
+    cost: 0,
+  };
+}
+
+function metadata(type: string, at: number) {
+  return {
+    message_id: crypto.randomUUID(),
+    message_type: type,
+    message_timestamp: new Date(at).toISOString(),
+  };
+}
+
+/** `session_welcome`. */
+export function welcomeMessage(sessionId: string, at: number, keepaliveSeconds: number): unknown {
+  return {
+    metadata: metadata("session_welcome", at),
+    payload: {
+      session: {
+        id: sessionId,
+        status: "connected",
+        keepalive_timeout_seconds: keepaliveSeconds,
+        reconnect_url: null,
+        connected_at: new Date(at).toISOString(),
+      },
+    },
+  };
+}
+
+/** `session_keepalive`. */
+export function keepaliveMessage(at: number): unknown {
+  return { metadata: metadata("session_keepalive", at), payload: {} };
+}
+
+/** `session_reconnect`, pointing at `url`. */
+export function reconnectMessage(sessionId: string, url: string, at: number): unknown {
+  return {
+    metadata: metadata("session_reconnect", at),
+    payload: {
+      session: {
+        id: sessionId,
+        status: "reconnecting",
+        keepalive_timeout_seconds: null,
+        reconnect_url: url,
+        connected_at: new Date(at).toISOString(),
+      },
+    },
+  };
+}
+
+/** The channel and, for stream.online, the broadcast an event is about. */
+export interface EventFacts {
+  user: { user_id: string; user_login: string; user_name: string };
+  /** The broadcast that went online (stream.online only). */
+  stream?: { id: string; started_at: string };
+}
+
+/** A stream.online or stream.offline `notification` for `sub`, as Twitch words it. */
+export function notificationMessage(sub: SimSubscription, facts: EventFacts, at: number): unknown {
+  const event: Record<string, string> = {
+    broadcaster_user_id: facts.user.user_id,
+    broadcaster_user_login: facts.user.user_login,
+    broadcaster_user_name: facts.user.user_name,
+  };
+  if (facts.stream) {
+    Object.assign(event, {
+      id: facts.stream.id,
+      type: "live",
+      started_at: facts.stream.started_at,
+    });
+  }
+  return {
+    metadata: {
+      ...metadata("notification", at),
+      subscription_type: sub.type,
+      subscription_version: "1",
+    },
+    payload: { subscription: describeSubscription(sub), event },
+  };
+}
