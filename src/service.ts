@@ -21,7 +21,7 @@ import { type Metrics, recordScan } from "./ops/metrics.ts";
 import { readiness } from "./ops/readiness.ts";
 import { serveOps } from "./ops/http.ts";
 import { backoffDelay, sleep } from "./util/retry.ts";
-import { describeKafkaError } from "./kafka/errors.ts";
+import { describeKafkaError, fatalProducerError } from "./kafka/errors.ts";
 import { type EventSub, startEventSub, WatchLedger } from "./eventsub/mod.ts";
 import type { EventSubApi } from "./eventsub/twitch.ts";
 
@@ -304,6 +304,15 @@ export async function runService(
       opening.catch(() => {});
       session = await Promise.race([opening, stopped]);
     } catch (error) {
+      const denied = fatalProducerError(error);
+      if (denied?.endsWith("_AUTHORIZATION_FAILED")) {
+        // Waiting does not grant a permission: let the supervisor restart it once an ACL is added.
+        fatal = `the Kafka producer cannot start: ${denied}`;
+        log.error("Stopping with exit code 1: {error}", {
+          error: describeKafkaError(error, config),
+        });
+        break;
+      }
       // Half the ceiling is fixed, half random: waits grow attempt by attempt (as logged),
       // and replicas that lost the broker together still do not retry in step.
       const half = Math.min(15_000, 500 * 2 ** (attempt - 1));
@@ -368,7 +377,7 @@ export async function runService(
         fatal = `the Kafka producer cannot go on: ${broken.kind} (${broken.message})`;
         metrics.kafkaUp.set(0);
         log.error(
-          "Stopping with exit code 1: the Kafka producer failed with {kind} through {sessions} new sessions ({error}); {hint}",
+          "Stopping with exit code 1: the Kafka producer failed with {kind}, and up to {sessions} new producer sessions did not cure it ({error}); {hint}",
           {
             kind: broken.kind,
             error: broken.message,

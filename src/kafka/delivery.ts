@@ -23,7 +23,7 @@
  * @module
  */
 
-import { type IHeaders, type Message, Partitioners } from "kafkajs";
+import { type IHeaders, type Message, Partitioners, type PartitionMetadata } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import type { StreamRecord } from "../scan/record.ts";
 import { fatalProducerError, isUnreachable } from "./errors.ts";
@@ -104,21 +104,55 @@ export class DeliveryError extends Error {
   }
 }
 
+/** The topic's partition count changed while the service ran. */
+export class PartitionCountChanged extends Error {
+  /** The {@link DeliveryFatal} kind it is reported as. */
+  static readonly kind = "PARTITION_COUNT_CHANGED";
+
+  constructor(topic: string, before: number, now: number) {
+    super(
+      `topic ${topic} now has ${now} partitions where it had ${before}; keys would change partitions, so restart the service (and do not resize a compacted topic whose keys must stay put)`,
+    );
+    this.name = "PartitionCountChanged";
+  }
+}
+
 const partitioner = Partitioners.DefaultPartitioner();
+/** The metadata the partitioner is shown, per partition count (it reads only the count). */
+const metadataByCount = new Map<number, PartitionMetadata[]>();
 
 /** The partition kafkajs's default (murmur2, Java-compatible) partitioner gives `key`. */
 export function partitionOf(key: string, partitions: number, topic = ""): number {
-  const partitionMetadata = Array.from(
-    { length: partitions },
-    (_, partitionId) => ({
+  let partitionMetadata = metadataByCount.get(partitions);
+  if (partitionMetadata === undefined) {
+    partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
       partitionId,
       leader: 0,
       replicas: [0],
       isr: [0],
+      offlineReplicas: [],
       partitionErrorCode: 0,
-    }),
-  );
+    }));
+    metadataByCount.set(partitions, partitionMetadata);
+  }
   return partitioner({ topic, partitionMetadata, message: { key, value: null } });
+}
+
+/**
+ * Whether kafkajs's answer to a one-partition send acknowledges that
+ * partition. kafkajs resolves with no answer at all for a partition missing
+ * from its metadata (a topic recreated with fewer partitions, say), without
+ * sending anything: that is not an acknowledgement.
+ */
+export function acknowledges(result: unknown, partition: number): boolean {
+  return Array.isArray(result) &&
+    result.some((r) => r?.partition === partition && (r.errorCode ?? 0) === 0);
+}
+
+/** kafkajs errors after which the same records may go again on the same producer. */
+function resendable(error: unknown): boolean {
+  // A broker lock timeout comes before any sequence number is taken.
+  return isUnreachable(error) || (error as Error)?.name === "KafkaJSLockTimeout";
 }
 
 /** Groups records by partition, each group in the batch's order. */
@@ -156,19 +190,28 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   let partitions = 0;
   let sessions = 0;
   let fatal: DeliveryFatal | null = null;
+  let closed = false;
 
   async function open() {
     const old = producer;
     producer = null;
     await old?.disconnect().catch(() => {});
     const next = options.newProducer();
+    let count: number;
     try {
       await next.connect();
-      partitions = await options.partitions();
+      count = await options.partitions();
     } catch (error) {
       await next.disconnect().catch(() => {});
       throw error;
     }
+    if (partitions !== 0 && count !== partitions) {
+      await next.disconnect().catch(() => {});
+      // Keys would move to other partitions in the middle of the run, where a
+      // compacted topic keeps their old values for good.
+      throw new PartitionCountChanged(options.topic, partitions, count);
+    }
+    partitions = count;
     producer = next;
     sessions++;
   }
@@ -178,7 +221,11 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     let groups: Map<number, StreamRecord[]> | null = null;
     let unreachable = 0;
     let replaced = 0;
+    let kind: string | undefined;
     for (;;) {
+      if (closed) {
+        throw new DeliveryError(new Error("the delivery is closed"), pending.length, null);
+      }
       let errors: unknown[];
       if (producer === null) {
         // No session, or the last one's sequence numbers can no longer be trusted.
@@ -200,8 +247,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         );
         errors = [];
         results.forEach((result, i) => {
-          if (result.status === "fulfilled") groups!.delete(entries[i][0]);
-          else errors.push(result.reason);
+          const partition = entries[i][0];
+          if (result.status === "rejected") errors.push(result.reason);
+          else if (acknowledges(result.value, partition)) groups!.delete(partition);
+          else errors.push(new Error(`Kafka did not acknowledge partition ${partition}`));
         });
         pending = [...groups.values()].flat();
         if (errors.length === 0) {
@@ -209,8 +258,12 @@ export function createDelivery(options: DeliveryOptions): Delivery {
           return;
         }
       }
-      const kinds = errors.map(fatalProducerError).filter((k): k is string => k !== null);
-      if (errors.every(isUnreachable) && unreachable + 1 < unreachableSends) {
+      kind = errors.map(fatalProducerError).find((k) => k !== null) ?? kind;
+      if (errors.some((e) => e instanceof PartitionCountChanged)) {
+        kind = PartitionCountChanged.kind;
+        replaced = newSessions;
+      }
+      if (errors.every(resendable) && unreachable + 1 < unreachableSends) {
         // Same producer, same records: their rewound sequence numbers let the
         // broker drop whatever part of them it already wrote.
         unreachable++;
@@ -229,8 +282,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         continue;
       }
       if (replaced >= newSessions) {
-        const kind = kinds[0];
-        fatal = kind === undefined ? null : { kind, message: (errors[0] as Error).message };
+        const cause = errors.find((e) => fatalProducerError(e) === kind) ?? errors[0];
+        fatal = kind === undefined ? null : { kind, message: (cause as Error).message };
         // The next batch starts with a new session: this one's numbers are spoilt.
         await producer?.disconnect().catch(() => {});
         producer = null;
@@ -267,6 +320,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       if (producer === null) await open();
     },
     async close() {
+      closed = true;
       const current = producer;
       producer = null;
       await current?.disconnect().catch(() => {});

@@ -85,7 +85,7 @@ class FakeTopic {
           rewind();
           return Promise.reject(unreachable());
         }
-        return Promise.resolve([]);
+        return Promise.resolve([{ topicName: "t", partition, errorCode: 0 }]);
       },
     };
   }
@@ -296,3 +296,79 @@ for (const kind of FATAL_PRODUCER_ERRORS) {
     assert.equal(error.unacknowledged, 60);
   });
 }
+
+Deno.test("a send that kafkajs resolves without an answer for its partition is not an acknowledgement", async () => {
+  const topic = new FakeTopic();
+  let skipped = false;
+  const d = createDelivery({
+    topic: "t",
+    newProducer: () => {
+      const inner = topic.producer();
+      return {
+        ...inner,
+        // As kafkajs does for a partition missing from its metadata: nothing sent, [] returned.
+        send: (record) => {
+          if (!skipped && record.messages[0].partition === 1) {
+            skipped = true;
+            return Promise.resolve([]);
+          }
+          return inner.send(record);
+        },
+      };
+    },
+    partitions: () => Promise.resolve(3),
+    baseMs: 0,
+    capMs: 0,
+  });
+  await d.send(records(90));
+  assert.equal(d.sessions, 2, "a new session sends the unanswered partition");
+  assert.deepEqual(topic.keys().sort(), records(90).map((r) => r.key).sort());
+});
+
+Deno.test("a broker lock timeout resends the same records on the same producer", async () => {
+  const topic = new FakeTopic();
+  let timedOut = false;
+  topic.fate = ({ partition }) => {
+    if (partition !== 2 || timedOut) return "ok";
+    timedOut = true;
+    return Object.assign(new Error("Timeout while acquiring lock (3 waiting locks)"), {
+      name: "KafkaJSLockTimeout",
+    });
+  };
+  const d = delivery(topic);
+  await d.send(records(90));
+  assert.equal(d.sessions, 1);
+  assert.deepEqual(topic.keys().sort(), records(90).map((r) => r.key).sort());
+});
+
+Deno.test("a partition count that changes under a running delivery is fatal, not a silent move of keys", async () => {
+  const topic = new FakeTopic();
+  let count = 3;
+  let fail = false;
+  topic.fate = () => fail ? protocolError("UNKNOWN_PRODUCER_ID") : "ok";
+  const d = createDelivery({
+    topic: "t",
+    newProducer: () => topic.producer(),
+    partitions: () => Promise.resolve(count),
+    baseMs: 0,
+    capMs: 0,
+  });
+  await d.send(records(30));
+  count = 1;
+  fail = true;
+  const error = await d.send(records(30, 100)).then(() => null, (e) => e);
+  assert.ok(error instanceof DeliveryError);
+  assert.equal(d.fatal?.kind, "PARTITION_COUNT_CHANGED");
+  assert.match(d.fatal!.message, /^topic t now has 1 partitions where it had 3; /);
+});
+
+Deno.test("a closed delivery sends nothing and opens no new session", async () => {
+  const topic = new FakeTopic();
+  const d = delivery(topic);
+  await d.send(records(10));
+  await d.close();
+  const error = await d.send(records(10, 100)).then(() => null, (e) => e);
+  assert.ok(error instanceof DeliveryError);
+  assert.equal(d.sessions, 1);
+  assert.equal(topic.keys().length, 10);
+});
