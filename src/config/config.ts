@@ -54,6 +54,8 @@ export interface Config {
     /** How long the start-up rebuild may read the topic before it gives up. */
     rebuildTimeoutMs: number;
   };
+  /** Leader election and transactions; `null` with `HA=off`. */
+  ha: { groupId: string; sessionTimeoutMs: number } | null;
   schedule: CronSchedule;
   filters: StreamFilters;
   scan: {
@@ -207,6 +209,19 @@ export function parseConfig(
   const logFormat =
     opt("LOG_FORMAT", (r) => parseChoice("LOG_FORMAT", r, ["json", "pretty"] as const)) ??
       (options.stderrIsTerminal ? "pretty" : "json");
+  const topic = opt("KAFKA_TOPIC", (r) => parseTopic("KAFKA_TOPIC", r)) ?? "twitch-streams";
+  const haOn = opt("HA", (r) => parseChoice("HA", r, ["on", "off"] as const)) ?? "on";
+  const ha = haOn === "off" ? null : {
+    groupId: opt(
+      "KAFKA_LEADER_GROUP",
+      (r) => parseToken("KAFKA_LEADER_GROUP", r, "a group id without spaces"),
+    ) ?? `twitch-datagen.${topic}.leader`,
+    sessionTimeoutMs: opt(
+      "KAFKA_SESSION_TIMEOUT_MS",
+      // The broker's group.min.session.timeout.ms is 6000 by default.
+      (r) => parseInteger("KAFKA_SESSION_TIMEOUT_MS", r, { min: 6000, max: 300_000 }),
+    ) ?? 10_000,
+  };
   const scheduleText = get(env, "SCHEDULE") ?? "* * * * *";
   let schedule: CronSchedule;
   try {
@@ -220,7 +235,7 @@ export function parseConfig(
     twitch,
     kafka: {
       brokers,
-      topic: opt("KAFKA_TOPIC", (r) => parseTopic("KAFKA_TOPIC", r)) ?? "twitch-streams",
+      topic,
       clientId: opt(
         "KAFKA_CLIENT_ID",
         (r) => parseToken("KAFKA_CLIENT_ID", r, "a client name without spaces"),
@@ -240,6 +255,7 @@ export function parseConfig(
         (r) => parseInteger("KAFKA_REBUILD_TIMEOUT_MS", r, { min: 1000, max: 86_400_000 }),
       ) ?? 120_000,
     },
+    ha,
     schedule,
     filters: {
       languages,

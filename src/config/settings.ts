@@ -58,6 +58,22 @@ export const SETTINGS: readonly Setting[] = [
     description: "longest start-up read of the topic that rebuilds the live set",
   },
   {
+    name: "HA",
+    default: "on",
+    description:
+      "`on`: instances of one topic elect a leader that alone scans, writing in transactions; `off`: no election, no transactions (brokers without transactions)",
+  },
+  {
+    name: "KAFKA_LEADER_GROUP",
+    default: "twitch-datagen.<topic>.leader",
+    description: "consumer group of the leader election (HA=on)",
+  },
+  {
+    name: "KAFKA_SESSION_TIMEOUT_MS",
+    default: "10000",
+    description: "how soon leadership moves after the leader dies or is cut off (HA=on)",
+  },
+  {
     name: "SCHEDULE",
     default: "* * * * *",
     description: "five-field cron expression (UTC) for scans",

@@ -136,7 +136,8 @@ export function groupByPartition(
   return groups;
 }
 
-function message(record: StreamRecord, partition: number): Message {
+/** The kafkajs message of a record, bound to its partition. */
+export function toMessage(record: StreamRecord, partition: number): Message {
   return {
     key: record.key,
     value: record.value,
@@ -194,7 +195,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
             current.send({
               topic: options.topic,
               acks: -1,
-              messages: records.map((r) => message(r, partition)),
+              messages: records.map((r) => toMessage(r, partition)),
             })
           ),
         );

@@ -24,6 +24,7 @@ export interface Metrics {
   lastSuccess: client.Gauge;
   kafkaUp: client.Gauge;
   unlistedLanguages: client.Counter;
+  leader: client.Gauge;
 }
 
 /** Creates the metrics on a new registry. */
@@ -104,6 +105,11 @@ export function createMetrics(): Metrics {
     unlistedLanguages: new client.Counter({
       name: "datagen_unlisted_languages_total",
       help: "Languages that audits found outside the language split (they join it).",
+      registers,
+    }),
+    leader: new client.Gauge({
+      name: "datagen_leader",
+      help: "1 while this instance leads (scans and produces), 0 while it stands by.",
       registers,
     }),
   };
