@@ -142,3 +142,26 @@ Deno.test("--audit is a flag of its own", () => {
   assert.equal(parseFlags(["--once", "--audit"]).audit, true);
   assert.equal(parseFlags(["--once"]).audit, false);
 });
+
+Deno.test("HA is on by default, with the group derived from the topic", () => {
+  assert.deepEqual(parseConfig({ ...twitch, KAFKA_TOPIC: "live" }).ha, {
+    groupId: "twitch-datagen.live.leader",
+    sessionTimeoutMs: 10_000,
+  });
+  assert.deepEqual(
+    parseConfig({ ...twitch, KAFKA_LEADER_GROUP: "mine", KAFKA_SESSION_TIMEOUT_MS: "6000" }).ha,
+    { groupId: "mine", sessionTimeoutMs: 6000 },
+  );
+  assert.equal(parseConfig({ ...twitch, HA: "off" }).ha, null);
+});
+
+Deno.test("HA and the session timeout reject values the broker or the service cannot use", () => {
+  assert.throws(
+    () => parseConfig({ ...twitch, HA: "maybe" }),
+    /^ConfigError: HA: "maybe" is not allowed; expected one of on, off$/,
+  );
+  assert.throws(
+    () => parseConfig({ ...twitch, KAFKA_SESSION_TIMEOUT_MS: "1000" }),
+    /KAFKA_SESSION_TIMEOUT_MS/,
+  );
+});
