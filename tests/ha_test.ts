@@ -141,6 +141,10 @@ Deno.test("two instances: one leads at a time, a paused leader is fenced, a kill
     await a.waitForLog((l) => isStandingBy(l) && at(l) > pausedAt, 30_000);
     const pausedScan = a.logs().filter(isScanEnd)[scansSoFar];
     pausedScanId = String(pausedScan.scanId);
+    console.log(JSON.stringify({
+      pausedScan: { result: pausedScan.result, error: pausedScan.error },
+      stepDown: a.logs().filter((l) => String(l.message).startsWith("Lost leadership")).length,
+    }));
     assert.notEqual(pausedScan.result, "ok", "the paused scan could not finish as leader");
     assert.deepEqual(await ready(ports.a), { status: 200, body: "standby" });
     assert.equal(await leaderGauge(ports.a), 0);

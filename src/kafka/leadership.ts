@@ -11,7 +11,13 @@ import { getLogger } from "@logtape/logtape";
 import type { Kafka } from "kafkajs";
 import type { Config } from "../config/config.ts";
 import { kafkaTransactionalDelivery } from "./client.ts";
-import { type Election, type Role, startElection } from "./leader.ts";
+import {
+  coordinationTopic,
+  type Election,
+  ensureCoordinationTopic,
+  type Role,
+  startElection,
+} from "./leader.ts";
 import { type KafkaSession, openSession } from "./session.ts";
 import { createTerms, type Term } from "./terms.ts";
 
@@ -39,7 +45,7 @@ export interface LeadershipHooks {
   role(role: Role): void;
 }
 
-/** Joins the election with the topics already made sure of ({@link prepareTopics}). */
+/** Creates the coordination topic if missing, then joins the election. */
 export async function startLeadership(
   kafka: Kafka,
   config: Config & { ha: NonNullable<Config["ha"]> },
@@ -47,6 +53,17 @@ export async function startLeadership(
 ): Promise<Leadership> {
   const { topic } = config.kafka;
   const { groupId } = config.ha;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureCoordinationTopic(
+      admin,
+      coordinationTopic(groupId),
+      config.kafka.replicationFactor,
+    );
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
   let election: Election | null = null;
   const terms = createTerms<KafkaSession>({
     open: () =>
@@ -92,7 +109,7 @@ export async function startLeadership(
     current: () => terms.current(),
     async stepDown() {
       log.warn(
-        "Fenced: another instance took over {topic}; stepping down and rejoining as a standby",
+        "Lost leadership of {topic}: the producer was fenced or the lease ran out, so another instance leads; stepping down and rejoining as a standby",
         { topic, groupId },
       );
       await current.rejoin();

@@ -11,7 +11,6 @@ import type { Config } from "../config/config.ts";
 import type { LiveState } from "../scan/endings.ts";
 import { ensureTopic } from "./client.ts";
 import type { Delivery } from "./delivery.ts";
-import { coordinationTopic, ensureCoordinationTopic } from "./leader.ts";
 import { readLiveState, rebuildOptions } from "./rebuild.ts";
 
 const log = getLogger(["datagen", "service"]);
@@ -24,7 +23,7 @@ export interface KafkaSession {
   state: LiveState;
 }
 
-/** Creates the topic when missing (and the election's coordination topic, HA=on). */
+/** Creates the topic when missing; warns when it is not compacted. */
 export async function prepareTopics(config: Config, kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   try {
@@ -43,13 +42,6 @@ export async function prepareTopics(config: Config, kafka: Kafka): Promise<void>
       log.warn(
         "Topic {topic} has cleanup.policy={policy}, not compact: ended streams' old records are never cleaned up; consider `cleanup.policy=compact`",
         { topic: config.kafka.topic, policy: topic.cleanupPolicy },
-      );
-    }
-    if (config.ha !== null) {
-      await ensureCoordinationTopic(
-        admin,
-        coordinationTopic(config.ha.groupId),
-        config.kafka.replicationFactor,
       );
     }
   } finally {
