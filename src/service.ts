@@ -64,7 +64,8 @@ export function describeFailure(failure: ScanFailure, sink = "Kafka"): string {
     case "lookup":
       return `look-up of missing streams failed: ${failure.message}`;
     case "aborted":
-      return "shutting down";
+      // "shutting down", or why a term of leadership ended.
+      return failure.message;
     default:
       return failure.message;
   }
@@ -331,7 +332,15 @@ export async function runService(
         status.brokerReachable = false;
         metrics.kafkaUp.set(0);
       }
-      logScan(summary);
+      // A scan stopped because its term of leadership ended says so, not "shutting down".
+      logScan(
+        termSignal?.aborted && !shutdown.signal.aborted && summary.failure?.stage === "aborted"
+          ? {
+            ...summary,
+            failure: { stage: "aborted", message: "stepping down: another instance leads" },
+          }
+          : summary,
+      );
       // Fenced: another instance leads now. Not a fault of the producer: step down, stand by.
       if (current.delivery.lostLeadership) void leadership?.stepDown();
       const broken = current.delivery.fatal;
