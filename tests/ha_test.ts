@@ -241,5 +241,12 @@ Deno.test("two instances: one leads at a time, a paused leader is fenced, a kill
       assert.ok(scans[i].start >= scans[i - 1].end, `scans ${i - 1} and ${i} overlap`);
     }
   });
-  await a.stop();
+  await t.step("each change of role is one log line", () => {
+    const roles = (service: RunningService) =>
+      service.logs().filter((l) => String(l.message).startsWith("Leadership:")).map((l) => l.role);
+    assert.deepEqual(roles(a), ["leader", "standby", "leader"]);
+    assert.deepEqual(roles(b), ["standby", "leader"]);
+  });
+  const stopped = await a.stop();
+  assert.equal(stopped.code, 0, "a leader stops cleanly on SIGTERM");
 });
