@@ -18,7 +18,7 @@ import { createKafka, DELIVERY, kafkaDelivery } from "./kafka/client.ts";
 import { NEW_SESSIONS } from "./kafka/delivery.ts";
 import { type KafkaSession, openSession, prepareTopics } from "./kafka/session.ts";
 import { type Leadership, startLeadership } from "./kafka/leadership.ts";
-import { roleReadiness } from "./kafka/leader.ts";
+import { roleReadiness, transactionalId } from "./kafka/leader.ts";
 import { type Metrics, recordScan } from "./ops/metrics.ts";
 import { readiness } from "./ops/readiness.ts";
 import { serveOps } from "./ops/http.ts";
@@ -353,7 +353,11 @@ export async function runService(
             kind: broken.kind,
             error: broken.message,
             sessions: NEW_SESSIONS,
-            hint: broken.kind.endsWith("AUTHORIZATION_FAILED")
+            hint: broken.kind === "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
+              ? `grant the service's user Write and Describe on transactional id ${
+                transactionalId(config.kafka.topic)
+              }, or set HA=off`
+              : broken.kind.endsWith("AUTHORIZATION_FAILED")
               ? `grant the service's user Write and Describe on topic ${config.kafka.topic}`
               : "a restart starts afresh",
           },

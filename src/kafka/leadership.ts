@@ -76,10 +76,10 @@ export async function startLeadership(
     begin: hooks.begin,
     end: hooks.end,
     failed: (error) =>
-      log.warn("Leader of {topic}, but the producer session did not open ({error}); retrying", {
-        topic,
-        error: (error as Error).message,
-      }),
+      log.warn(
+        "Leader of {topic}, but the transactional producer did not open ({error}); retrying in 5 s. A broker without transactions needs HA=off",
+        { topic, error: (error as Error).message },
+      ),
   });
   election = await startElection(kafka, {
     groupId,
