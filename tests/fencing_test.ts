@@ -10,7 +10,9 @@
 import assert from "node:assert/strict";
 import { createKafka, kafkaClientConfig, kafkaTransactionalDelivery } from "../src/kafka/client.ts";
 import { DeliveryError } from "../src/kafka/delivery.ts";
-import { fencedError } from "../src/kafka/transactional.ts";
+import { createTransactionalDelivery, fencedError } from "../src/kafka/transactional.ts";
+import { transactionalId } from "../src/kafka/leader.ts";
+import { Partitioners } from "kafkajs";
 import type { StreamRecord } from "../src/scan/record.ts";
 import { createTopic, readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
 import { parseConfig } from "../src/config/config.ts";
@@ -57,4 +59,69 @@ Deno.test("a successor's producer fences the old one: its writes are rejected an
     perScan.set(r.headers["scan-id"], (perScan.get(r.headers["scan-id"]) ?? 0) + 1);
   }
   assert.deepEqual(Object.fromEntries(perScan), { "old-1": 30, "new-1": 30, "new-2": 30 });
+});
+
+Deno.test("a transaction left open by a paused leader is aborted by the successor's fence, its commit rejected", async () => {
+  await using broker = await useTestBroker();
+  const topic = uniqueTopic("fence-open");
+  await createTopic(broker.bootstrap, topic, { partitions: 3 });
+  const config = parseConfig({ SOURCE: "simulated", KAFKA_BROKERS: broker.bootstrap });
+  const kafka = createKafka(await kafkaClientConfig(config.kafka));
+  const newProducer = () =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionalId: transactionalId(topic),
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  // The old leader "pauses" after its records reached the broker, before the commit.
+  const sent = Promise.withResolvers<void>();
+  const resume = Promise.withResolvers<void>();
+  const old = createTransactionalDelivery({
+    topic,
+    partitions: () => Promise.resolve(3),
+    mayWrite: () => true,
+    newProducer() {
+      const producer = newProducer();
+      return {
+        connect: () => producer.connect(),
+        disconnect: () => producer.disconnect(),
+        async transaction() {
+          const transaction = await producer.transaction();
+          return {
+            send: (record) => transaction.send(record),
+            abort: () => transaction.abort(),
+            async commit() {
+              sent.resolve();
+              await resume.promise;
+              await transaction.commit();
+            },
+          };
+        },
+      };
+    },
+  });
+  await old.connect();
+  const sending = old.send(batch("old-open", 100, 30)).catch((e) => e);
+  await sent.promise;
+  const successor = kafkaTransactionalDelivery(kafka, topic, () => true);
+  try {
+    await successor.connect();
+    resume.resolve();
+    const error = await sending;
+    assert.ok(error instanceof DeliveryError, String(error));
+    assert.equal(old.lostLeadership, true, error.message);
+    await successor.send(batch("new-1", 300, 30));
+  } finally {
+    await old.close();
+    await successor.close();
+  }
+  const records = await readTopic(broker.bootstrap, topic);
+  assert.deepEqual([...new Set(records.map((r) => r.headers["scan-id"]))], ["new-1"]);
+  assert.equal(records.length, 30);
+  // The old leader's records did reach the log: the abort, not their absence, hides them.
+  const everything = await readTopic(broker.bootstrap, topic, {
+    config: { "isolation.level": "read_uncommitted" },
+  });
+  assert.equal(everything.filter((r) => r.headers["scan-id"] === "old-open").length, 30);
 });
