@@ -328,7 +328,8 @@ export async function runService(
       recordScan(metrics, summary, finishedAt);
       metrics.liveStreams.set(current.state.size);
       if (summary.result === "ok") status.lastSuccessAt = finishedAt;
-      if (summary.failure?.stage === "kafka") {
+      // A fenced producer reached the broker: that is no outage.
+      if (summary.failure?.stage === "kafka" && !current.delivery.lostLeadership) {
         status.brokerReachable = false;
         metrics.kafkaUp.set(0);
       }
