@@ -6,7 +6,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { Kafka, KafkaConfig } from "kafkajs";
+import type { KafkaConfig } from "kafkajs";
 import type { Config } from "./config/config.ts";
 import type { StreamSource } from "./helix/client.ts";
 import { createBatcher, type RecordSink } from "./scan/batcher.ts";
@@ -14,9 +14,11 @@ import { planScan, splitsByLanguage } from "./scan/plan.ts";
 import { runScan, type ScanFailure, type ScanOutcome, type ScanSummary } from "./scan/scan.ts";
 import { LanguageAudit } from "./scan/audit.ts";
 import type { LiveState } from "./scan/endings.ts";
-import { createKafka, DELIVERY, ensureTopic, kafkaDelivery } from "./kafka/client.ts";
-import { type Delivery, NEW_SESSIONS } from "./kafka/delivery.ts";
-import { readLiveState, rebuildOptions } from "./kafka/rebuild.ts";
+import { createKafka, DELIVERY, kafkaDelivery } from "./kafka/client.ts";
+import { NEW_SESSIONS } from "./kafka/delivery.ts";
+import { type KafkaSession, openSession, prepareTopics } from "./kafka/session.ts";
+import { type Leadership, startLeadership } from "./kafka/leadership.ts";
+import { roleReadiness, transactionalId } from "./kafka/leader.ts";
 import { type Metrics, recordScan } from "./ops/metrics.ts";
 import { readiness } from "./ops/readiness.ts";
 import { serveOps } from "./ops/http.ts";
@@ -68,7 +70,8 @@ export function describeFailure(failure: ScanFailure, sink = "Kafka"): string {
     case "lookup":
       return `look-up of missing streams failed: ${failure.message}`;
     case "aborted":
-      return "shutting down";
+      // "shutting down", or why a term of leadership ended.
+      return failure.message;
     default:
       return failure.message;
   }
@@ -169,52 +172,10 @@ export async function dryRun(context: ServiceContext): Promise<number> {
   return summary.result === "ok" ? 0 : 1;
 }
 
-/** A connected producer and what the topic held at start-up. */
-interface KafkaSession {
-  kafka: Kafka;
-  delivery: Delivery;
-  state: LiveState;
-}
-
 async function openKafka(config: Config, kafkaConfig: KafkaConfig): Promise<KafkaSession> {
   const kafka = createKafka(kafkaConfig);
-  const delivery = kafkaDelivery(kafka, config.kafka.topic);
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const topic = await ensureTopic(admin, {
-      topic: config.kafka.topic,
-      partitions: config.kafka.partitions,
-      replicationFactor: config.kafka.replicationFactor,
-    });
-    if (topic.created) {
-      log.info("Created topic {topic} ({partitions} partitions, cleanup.policy=compact)", {
-        topic: config.kafka.topic,
-        partitions: topic.partitions,
-      });
-    } else if (!topic.cleanupPolicy.split(",").includes("compact")) {
-      log.warn(
-        "Topic {topic} has cleanup.policy={policy}, not compact: ended streams' old records are never cleaned up; consider `cleanup.policy=compact`",
-        { topic: config.kafka.topic, policy: topic.cleanupPolicy },
-      );
-    }
-  } finally {
-    await admin.disconnect();
-  }
-  await delivery.connect();
-  const started = performance.now();
-  const state = await readLiveState(kafka, config.kafka.topic, rebuildOptions(config))
-    .catch(async (error) => {
-      // The caller retries with a new session: this one's producer must not linger.
-      await delivery.close();
-      throw error;
-    });
-  log.info("Rebuilt the live set from {topic}: {streams} streams in {ms} ms", {
-    topic: config.kafka.topic,
-    streams: state.size,
-    ms: Math.round(performance.now() - started),
-  });
-  return { kafka, delivery, state };
+  await prepareTopics(config, kafka);
+  return await openSession(config, kafka, kafkaDelivery(kafka, config.kafka.topic));
 }
 
 function logDelivery(config: Config) {
@@ -281,7 +242,14 @@ export async function runService(
   Deno.addSignalListener("SIGTERM", onSignal);
 
   const status = { brokerReachable: false, lastSuccessAt: null as number | null };
-  const ready = () => readiness({ ...status, schedule: config.schedule, now: Date.now() });
+  // HA=on: set once the instance joined the leader election.
+  let leadership: Leadership | null = null;
+  const ready = () => {
+    const verdict = readiness({ ...status, schedule: config.schedule, now: Date.now() });
+    return leadership === null
+      ? verdict
+      : roleReadiness(leadership.role, status.brokerReachable, verdict);
+  };
   // Set when the producer cannot go on: /healthz fails and the process exits non-zero,
   // so that its supervisor (systemd, Compose, Kubernetes) restarts it.
   let fatal: string | null = null;
@@ -297,12 +265,33 @@ export async function runService(
     shutdown.signal.addEventListener("abort", () => resolve(null), { once: true })
   );
   let session: KafkaSession | null = null;
-  for (let attempt = 1; session === null && !shutdown.signal.aborted; attempt++) {
+  // HA=on: scans start and stop with the terms of leadership, bound once the scans are set up.
+  const terms = {
+    begin: () => {},
+    end: (): Promise<void> => Promise.resolve(),
+  };
+  const ha = config.ha;
+  const connected = () => ha === null ? session !== null : leadership !== null;
+  for (let attempt = 1; !connected() && !shutdown.signal.aborted; attempt++) {
     try {
       // kafkajs retries a connection for about ten seconds; a stop must not wait for that.
-      const opening = openKafka(config, kafkaConfig);
-      opening.catch(() => {});
-      session = await Promise.race([opening, stopped]);
+      if (ha === null) {
+        const opening = openKafka(config, kafkaConfig);
+        opening.catch(() => {});
+        session = await Promise.race([opening, stopped]);
+      } else {
+        const kafka = createKafka(kafkaConfig);
+        const joining = prepareTopics(config, kafka).then(() =>
+          startLeadership(kafka, { ...config, ha }, {
+            begin: () => terms.begin(),
+            end: () => terms.end(),
+            role: (role) => metrics.leader.set(role === "leader" ? 1 : 0),
+          })
+        );
+        joining.catch(() => {});
+        leadership = await Promise.race([joining, stopped]);
+        if (leadership === null) await joining.then((l) => l.stop(), () => {});
+      }
     } catch (error) {
       const denied = fatalProducerError(error);
       if (denied?.endsWith("_AUTHORIZATION_FAILED")) {
@@ -327,8 +316,10 @@ export async function runService(
   }
 
   let running: Promise<void> | null = null;
-  if (session !== null) {
-    const current = session;
+  if (connected()) {
+    // HA=off: the one session of the run; HA=on: the current term's, if this instance leads.
+    const active = () => leadership === null ? session : leadership.current()?.session ?? null;
+    if (leadership === null) metrics.leader.set(1);
     status.brokerReachable = true;
     metrics.kafkaUp.set(1);
     const scanAbort = new AbortController();
@@ -337,24 +328,31 @@ export async function runService(
     );
     let scans = 0;
     const ledger = new WatchLedger();
+    // Events are produced by the leader only, through its term's session (a standby drops them).
     const watch: EventSub | null = context.eventsub === undefined ? null : startEventSub({
       ...context.eventsub,
       logins: config.eventsub.watchLogins,
       source: context.source,
-      send: (records) => current.delivery.send(records),
-      live: () => current.state,
+      send: (records) => {
+        const current = active();
+        if (current === null) {
+          return Promise.reject(new Error("standing by: another instance leads"));
+        }
+        return current.delivery.send(records);
+      },
+      live: () => active()?.state ?? new Map(),
       ledger,
       metrics,
       selection: config.filters,
     });
-    const scan = async () => {
+    const scan = async (current: KafkaSession, termSignal?: AbortSignal) => {
       const startedAt = Date.now();
       // The start-up scan is never an audit, so that it stays fast.
       const auditing = languageAudit.due(startedAt, { startup: scans++ === 0 });
       const outcome = await runOneScan(context, {
         sink: createBatcher(current.delivery.send),
         previous: current.state,
-        signal: scanAbort.signal,
+        signal: termSignal ? AbortSignal.any([scanAbort.signal, termSignal]) : scanAbort.signal,
         audit: auditing,
         extraLanguages: languageAudit.extraLanguages,
         events: ledger,
@@ -367,11 +365,22 @@ export async function runService(
       recordScan(metrics, summary, finishedAt);
       metrics.liveStreams.set(current.state.size);
       if (summary.result === "ok") status.lastSuccessAt = finishedAt;
-      if (summary.failure?.stage === "kafka") {
+      // A fenced producer reached the broker: that is no outage.
+      if (summary.failure?.stage === "kafka" && !current.delivery.lostLeadership) {
         status.brokerReachable = false;
         metrics.kafkaUp.set(0);
       }
-      logScan(summary);
+      // A scan stopped because its term of leadership ended says so, not "shutting down".
+      logScan(
+        termSignal?.aborted && !shutdown.signal.aborted && summary.failure?.stage === "aborted"
+          ? {
+            ...summary,
+            failure: { stage: "aborted", message: "stepping down: another instance leads" },
+          }
+          : summary,
+      );
+      // Fenced: another instance leads now. Not a fault of the producer: step down, stand by.
+      if (current.delivery.lostLeadership) void leadership?.stepDown();
       const broken = current.delivery.fatal;
       if (broken !== null && fatal === null) {
         fatal = `the Kafka producer cannot go on: ${broken.kind} (${broken.message})`;
@@ -382,7 +391,11 @@ export async function runService(
             kind: broken.kind,
             error: broken.message,
             sessions: NEW_SESSIONS,
-            hint: broken.kind.endsWith("AUTHORIZATION_FAILED")
+            hint: broken.kind === "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
+              ? `grant the service's user Write and Describe on transactional id ${
+                transactionalId(config.kafka.topic)
+              }, or set HA=off`
+              : broken.kind.endsWith("AUTHORIZATION_FAILED")
               ? `grant the service's user Write and Describe on topic ${config.kafka.topic}`
               : "a restart starts afresh",
           },
@@ -392,11 +405,15 @@ export async function runService(
     };
     const tick = () => {
       if (shutdown.signal.aborted) return;
+      const current = active();
+      if (current === null) return; // A standby, or a leader still rebuilding.
       if (running !== null) {
         log.warn("Skipping a scheduled scan: the previous scan is still running");
         return;
       }
-      running = scan().catch((error) => log.error("Scan crashed: {error}", { error })).finally(
+      running = scan(current, leadership?.current()?.signal).catch((error) =>
+        log.error("Scan crashed: {error}", { error })
+      ).finally(
         () => {
           running = null;
         },
@@ -408,6 +425,11 @@ export async function runService(
     });
     const timer = setInterval(probe, PROBE_INTERVAL_MS);
     Deno.cron("twitch-datagen scan", config.schedule.source, { signal: shutdown.signal }, tick);
+    // A new leader scans as soon as its term began; a term ends once its scan has stopped.
+    terms.begin = tick;
+    terms.end = async () => {
+      await (running as Promise<void> | null);
+    };
     tick();
     await new Promise((resolve) =>
       shutdown.signal.addEventListener("abort", resolve, { once: true })
@@ -422,7 +444,8 @@ export async function runService(
       await Promise.race([stillRunning, sleep(SHUTDOWN_GRACE_MS + 10_000)]);
       clearTimeout(grace);
     }
-    await current.delivery.close();
+    if (leadership !== null) await leadership.stop();
+    else await session?.delivery.close();
   }
   await server?.shutdown();
   Deno.removeSignalListener("SIGINT", onSignal);

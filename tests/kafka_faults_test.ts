@@ -57,6 +57,8 @@ Deno.test("with the broker down at start-up the service stays up, retries with g
     SIM_STREAMS: "400",
     KAFKA_BROKERS: broker.bootstrap,
     KAFKA_TOPIC: topic,
+    // The single writer's readiness and delivery; HA=on is tests/ha_test.ts.
+    HA: "off",
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: String(port),
     SCHEDULE: NO_SCHEDULED_SCANS,
@@ -116,6 +118,8 @@ Deno.test("a broker killed in the middle of a scan and started again loses no st
     SCAN_MODE: "sequential",
     KAFKA_BROKERS: broker.bootstrap,
     KAFKA_TOPIC: topic,
+    // The plain delivery's recovery (new sessions, resends); HA=on writes in transactions.
+    HA: "off",
     SCHEDULE: NO_SCHEDULED_SCANS,
   });
   await service.waitForLog(startsWith("Rebuilt the live set"));

@@ -63,6 +63,8 @@ Deno.test("/readyz turns 503 within 30 s of the broker being killed and 200 once
     SIM_STREAMS: "300",
     KAFKA_BROKERS: broker.bootstrap,
     KAFKA_TOPIC: uniqueTopic("ready"),
+    // Readiness of a single writer ("ok"); with HA=on it names the role (tests/ha_test.ts).
+    HA: "off",
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: String(port),
   };

@@ -51,6 +51,8 @@ export interface Config {
     /** How long the start-up rebuild may read the topic before it gives up. */
     rebuildTimeoutMs: number;
   };
+  /** Leader election and transactions; `null` with `HA=off`. */
+  ha: { groupId: string; sessionTimeoutMs: number } | null;
   schedule: CronSchedule;
   filters: StreamFilters;
   scan: {
@@ -124,6 +126,10 @@ export function parseConfig(
         v.KAFKA_SSL_KEY_FILE,
       ),
       rebuildTimeoutMs: v.KAFKA_REBUILD_TIMEOUT_MS,
+    },
+    ha: v.HA === "off" ? null : {
+      groupId: v.KAFKA_LEADER_GROUP ?? `twitch-datagen.${v.KAFKA_TOPIC}.leader`,
+      sessionTimeoutMs: v.KAFKA_SESSION_TIMEOUT_MS,
     },
     schedule: schedule(v.SCHEDULE),
     filters: {

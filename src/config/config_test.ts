@@ -157,3 +157,26 @@ Deno.test("SCAN_MODE=auto pages sequentially where a filter needs it, sharded re
       "SCAN_MODE: is sharded but MAX_STREAMS is set, which one sequential query serves; set SCAN_MODE=auto or sequential, or unset MAX_STREAMS",
   });
 });
+
+Deno.test("HA is on by default, with the group derived from the topic", () => {
+  assert.deepEqual(parseConfig({ ...twitch, KAFKA_TOPIC: "live" }).ha, {
+    groupId: "twitch-datagen.live.leader",
+    sessionTimeoutMs: 10_000,
+  });
+  assert.deepEqual(
+    parseConfig({ ...twitch, KAFKA_LEADER_GROUP: "mine", KAFKA_SESSION_TIMEOUT_MS: "6000" }).ha,
+    { groupId: "mine", sessionTimeoutMs: 6000 },
+  );
+  assert.equal(parseConfig({ ...twitch, HA: "off" }).ha, null);
+});
+
+Deno.test("HA and the session timeout reject values the broker or the service cannot use", () => {
+  assert.throws(
+    () => parseConfig({ ...twitch, HA: "maybe" }),
+    /^ConfigError: HA: "maybe" is not allowed; expected one of on, off$/,
+  );
+  assert.throws(
+    () => parseConfig({ ...twitch, KAFKA_SESSION_TIMEOUT_MS: "1000" }),
+    /KAFKA_SESSION_TIMEOUT_MS/,
+  );
+});

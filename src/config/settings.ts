@@ -42,6 +42,8 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
 /** One of {@link SASL_MECHANISMS}. */
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+/** Leader election and transactions, `HA`. */
+export const HA_MODES = ["on", "off"] as const;
 /** Scan strategies accepted by `SCAN_MODE`. */
 export const SCAN_MODES = ["auto", "sequential", "sharded"] as const;
 /** One of {@link SCAN_MODES}. */
@@ -160,6 +162,23 @@ export const SETTINGS = {
     default: "120000",
     description: "longest start-up read of the topic that rebuilds the live set",
     parse: integer(1000, 86_400_000),
+  }),
+  HA: setting({
+    default: "on",
+    description:
+      "`on`: instances of one topic elect a leader that alone scans, writing in transactions; `off`: no election, no transactions (brokers without transactions)",
+    parse: choice(HA_MODES),
+  }),
+  KAFKA_LEADER_GROUP: setting({
+    defaultText: "twitch-datagen.<topic>.leader",
+    description: "consumer group of the leader election (HA=on)",
+    parse: token("a group id without spaces"),
+  }),
+  KAFKA_SESSION_TIMEOUT_MS: setting({
+    default: "10000",
+    description: "how soon leadership moves after the leader dies or is cut off (HA=on)",
+    // The broker's group.min.session.timeout.ms is 6000 by default.
+    parse: integer(6000, 300_000),
   }),
   SCHEDULE: setting({
     default: "* * * * *",

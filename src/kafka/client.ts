@@ -18,6 +18,8 @@ import type { Config } from "../config/config.ts";
 import { ConfigError } from "../config/errors.ts";
 import { createDelivery, type Delivery } from "./delivery.ts";
 import { patchKafkajsIdleLoop } from "./kafkajs_patch.ts";
+import { createTransactionalDelivery, type TransactionalDelivery } from "./transactional.ts";
+import { transactionalId } from "./leader.ts";
 
 const log = getLogger(["datagen", "kafka"]);
 
@@ -127,6 +129,33 @@ export function kafkaDelivery(kafka: Kafka, topic: string): Delivery {
     topic,
     newProducer: () => createProducer(kafka),
     partitions: () => topicPartitionCount(kafka, topic),
+  });
+}
+
+/**
+ * The transactional delivery of batches to `topic` (see
+ * {@link createTransactionalDelivery}): one transaction per batch, with the
+ * topic's `transactional.id`, so that a new leader fences the old one.
+ */
+export function kafkaTransactionalDelivery(
+  kafka: Kafka,
+  topic: string,
+  mayWrite: () => boolean,
+): TransactionalDelivery {
+  return createTransactionalDelivery({
+    topic,
+    newProducer: () =>
+      kafka.producer({
+        idempotent: DELIVERY.idempotent,
+        maxInFlightRequests: DELIVERY.maxInFlightRequests,
+        transactionalId: transactionalId(topic),
+        // A transaction of a scan's batch takes seconds; a stuck one is aborted by the broker.
+        transactionTimeout: 60_000,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: DELIVERY.retries, initialRetryTime: 300, maxRetryTime: 15_000 },
+      }),
+    partitions: () => topicPartitionCount(kafka, topic),
+    mayWrite,
   });
 }
 

@@ -170,7 +170,8 @@ export function groupByPartition(
   return groups;
 }
 
-function message(record: StreamRecord, partition: number): Message {
+/** The kafkajs message of a record, bound to its partition. */
+export function toMessage(record: StreamRecord, partition: number): Message {
   return {
     key: record.key,
     value: record.value,
@@ -241,7 +242,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
             current.send({
               topic: options.topic,
               acks: -1,
-              messages: records.map((r) => message(r, partition)),
+              messages: records.map((r) => toMessage(r, partition)),
             })
           ),
         );

@@ -28,6 +28,7 @@ export interface Metrics {
   eventsubEvents: client.Counter<"type">;
   eventsubLatency: client.Histogram<"type">;
   eventsubConnected: client.Gauge;
+  leader: client.Gauge;
 }
 
 /** Creates the metrics on a new registry. */
@@ -126,6 +127,11 @@ export function createMetrics(): Metrics {
     eventsubConnected: new client.Gauge({
       name: "datagen_eventsub_connected",
       help: "1 while the EventSub WebSocket has a session, else 0.",
+      registers,
+    }),
+    leader: new client.Gauge({
+      name: "datagen_leader",
+      help: "1 while this instance leads (scans and produces), 0 while it stands by.",
       registers,
     }),
   };

@@ -1,0 +1,255 @@
+/**
+ * Delivery in transactions, one per batch, for instances that share a topic
+ * under leader election: the producer's `transactional.id` is the topic's, so
+ * a new leader's first transaction fences every older producer, and a
+ * former leader that was paused or cut off cannot write once it lost
+ * leadership.
+ *
+ * It keeps the rules of the plain delivery (see `delivery.ts`): one request
+ * per partition, so that kafkajs's multi-partition retry cannot skip a
+ * partition; and a producer whose send failed is not trusted with other
+ * records. A failed transaction is aborted and the whole batch is sent again
+ * in a new one, always by a new producer session (same `transactional.id`,
+ * new epoch): kafkajs rewinds the sequence numbers of a failed request that
+ * the broker may have written, and within the same epoch the broker would
+ * drop the resent records as duplicates of ones the abort made invisible.
+ * Aborted records are invisible to read_committed readers, so they see each
+ * record once. A new session also aborts a transaction left open.
+ *
+ * Fencing (`PRODUCER_FENCED`, `INVALID_PRODUCER_EPOCH`) is not a failure of
+ * the producer but the loss of leadership: the delivery stops for good and
+ * reports {@link TransactionalDelivery.lostLeadership}; it never opens a new
+ * session, which would fence the new leader in turn. Nor does it open one, or
+ * begin a transaction, while `mayWrite()` says this instance no longer leads.
+ *
+ * @module
+ */
+
+import type { Message } from "kafkajs";
+import { getLogger } from "@logtape/logtape";
+import type { StreamRecord } from "../scan/record.ts";
+import { fatalProducerError, isUnreachable } from "./errors.ts";
+import { backoffDelay, sleep } from "../util/retry.ts";
+import {
+  acknowledges,
+  type Delivery,
+  DeliveryError,
+  type DeliveryFatal,
+  groupByPartition,
+  NEW_SESSIONS,
+  PartitionCountChanged,
+  toMessage,
+  UNREACHABLE_SENDS,
+} from "./delivery.ts";
+
+const log = getLogger(["datagen", "kafka"]);
+
+/** Kafka errors that mean another producer with the same `transactional.id` took over. */
+export const FENCED_ERRORS: readonly string[] = ["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"];
+
+/** One open transaction of a kafkajs producer. */
+export interface TransactionSession {
+  send(record: { topic: string; acks: number; messages: Message[] }): Promise<unknown>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** What transactional delivery needs of a kafkajs producer. */
+export interface TransactionalProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Begins a transaction; the first one of a producer fences older ones (initTransactions). */
+  transaction(): Promise<TransactionSession>;
+}
+
+/** Settings and edges of {@link createTransactionalDelivery}. */
+export interface TransactionalOptions {
+  topic: string;
+  /** Creates a producer with the topic's `transactional.id`. */
+  newProducer: () => TransactionalProducer;
+  /** Reads the topic's partition count (whenever a session opens). */
+  partitions: () => Promise<number>;
+  /** Whether this instance still leads; checked before every session and transaction. */
+  mayWrite: () => boolean;
+  /** Transactions of the same batch while the broker cannot be reached (default {@link UNREACHABLE_SENDS}). */
+  unreachableSends?: number;
+  /** New sessions tried for one batch before it fails (default {@link NEW_SESSIONS}). */
+  newSessions?: number;
+  baseMs?: number;
+  capMs?: number;
+  random?: () => number;
+}
+
+/** A delivery that can lose its right to write. */
+export interface TransactionalDelivery extends Delivery {
+  /** Set once the producer was fenced or the instance stopped leading; nothing is sent after. */
+  readonly lostLeadership: boolean;
+}
+
+/** The fencing error type in an error's cause chain, or null. */
+export function fencedError(error: unknown): string | null {
+  const kind = fatalProducerError(error);
+  return kind !== null && FENCED_ERRORS.includes(kind) ? kind : null;
+}
+
+/** Creates the delivery; its first session opens (and fences older producers) on `connect`. */
+export function createTransactionalDelivery(options: TransactionalOptions): TransactionalDelivery {
+  const unreachableSends = options.unreachableSends ?? UNREACHABLE_SENDS;
+  const newSessions = options.newSessions ?? NEW_SESSIONS;
+  const wait = {
+    baseMs: options.baseMs ?? 1000,
+    capMs: options.capMs ?? 15_000,
+    random: options.random ?? Math.random,
+  };
+  let producer: TransactionalProducer | null = null;
+  let partitions = 0;
+  let sessions = 0;
+  let fatal: DeliveryFatal | null = null;
+  let lost = false;
+
+  async function drop() {
+    const old = producer;
+    producer = null;
+    await old?.disconnect().catch(() => {});
+  }
+
+  function stepDown(cause: unknown, records: number): never {
+    lost = true;
+    throw new DeliveryError(cause, records, null);
+  }
+
+  async function open() {
+    await drop();
+    const next = options.newProducer();
+    let count: number;
+    try {
+      await next.connect();
+      // An empty transaction initialises the producer id: this is the fence.
+      await (await next.transaction()).abort();
+      count = await options.partitions();
+    } catch (error) {
+      await next.disconnect().catch(() => {});
+      throw error;
+    }
+    if (partitions !== 0 && count !== partitions) {
+      await next.disconnect().catch(() => {});
+      throw new PartitionCountChanged(options.topic, partitions, count);
+    }
+    partitions = count;
+    producer = next;
+    sessions++;
+  }
+
+  async function attempt(batch: readonly StreamRecord[]): Promise<{ aborted: boolean }> {
+    const current = producer!;
+    const transaction = await current.transaction();
+    try {
+      for (const [partition, records] of groupByPartition(batch, partitions)) {
+        // One partition a request, one request at a time within the transaction.
+        const answer = await transaction.send({
+          topic: options.topic,
+          acks: -1,
+          messages: records.map((r) => toMessage(r, partition)),
+        });
+        // kafkajs answers nothing, and sends nothing, for a partition its metadata lacks.
+        if (!acknowledges(answer, partition)) {
+          throw new Error(`Kafka did not acknowledge partition ${partition}`);
+        }
+      }
+      await transaction.commit();
+      return { aborted: false };
+    } catch (error) {
+      const aborted = await transaction.abort().then(() => true, () => false);
+      throw Object.assign(new Error((error as Error).message, { cause: error }), { aborted });
+    }
+  }
+
+  async function send(batch: readonly StreamRecord[]) {
+    let unreachable = 0;
+    let replaced = 0;
+    for (;;) {
+      if (lost) {
+        throw new DeliveryError(new Error("this instance no longer leads"), batch.length, null);
+      }
+      if (!options.mayWrite()) {
+        await drop();
+        stepDown(new Error("this instance no longer leads"), batch.length);
+      }
+      let error: unknown;
+      try {
+        if (producer === null) await open();
+        await attempt(batch);
+        fatal = null;
+        return;
+      } catch (caught) {
+        error = (caught as { cause?: unknown }).cause ?? caught;
+      }
+      if (fencedError(error) !== null) {
+        await drop();
+        stepDown(error, batch.length);
+      }
+      if (error instanceof PartitionCountChanged) replaced = newSessions;
+      if (isUnreachable(error) && unreachable + 1 < unreachableSends) {
+        // Always a new session (a new epoch), even when the abort went through: kafkajs
+        // rewinds the sequence numbers of a failed request that the broker may have
+        // written, and the same numbers in the same epoch would be dropped as duplicates
+        // of records that the abort made invisible.
+        await drop();
+        unreachable++;
+        const waitMs = backoffDelay(unreachable, wait);
+        log.warn(
+          "Kafka unreachable while producing ({error}); sending the {records} records again in a new transaction of a new session in {waitMs} ms (attempt {attempt} of {attempts})",
+          {
+            error: (error as Error).message,
+            records: batch.length,
+            waitMs,
+            attempt: unreachable + 1,
+            attempts: unreachableSends,
+          },
+        );
+        await sleep(waitMs);
+        continue;
+      }
+      if (replaced >= newSessions) {
+        const kind = fatalProducerError(error);
+        fatal = kind === null ? null : { kind, message: (error as Error).message };
+        await drop();
+        throw new DeliveryError(error, batch.length, fatal);
+      }
+      replaced++;
+      unreachable = 0;
+      const waitMs = backoffDelay(replaced, wait);
+      log.warn(
+        "Replacing the Kafka producer ({error}); sending the {records} records again in a new transaction with a new session in {waitMs} ms (session {session} of {sessions})",
+        {
+          error: (error as Error).message,
+          records: batch.length,
+          waitMs,
+          session: replaced,
+          sessions: newSessions,
+        },
+      );
+      await drop();
+      await sleep(waitMs);
+    }
+  }
+
+  return {
+    send,
+    get fatal() {
+      return fatal;
+    },
+    get sessions() {
+      return sessions;
+    },
+    get lostLeadership() {
+      return lost;
+    },
+    async connect() {
+      if (producer === null) await open();
+    },
+    async close() {
+      await drop();
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import type { Message } from "kafkajs";
+import kafkajsErrors from "kafkajs/src/errors.js";
+import { DeliveryError, partitionOf } from "./delivery.ts";
+import {
+  createTransactionalDelivery,
+  fencedError,
+  type TransactionalProducer,
+} from "./transactional.ts";
+import type { StreamRecord } from "../scan/record.ts";
+
+const { KafkaJSConnectionError, KafkaJSProtocolError } = kafkajsErrors as unknown as {
+  KafkaJSConnectionError: new (message: string, options: { broker: string }) => Error;
+  KafkaJSProtocolError: new (e: object) => Error;
+};
+
+function protocolError(type: string) {
+  return new KafkaJSProtocolError({ type, code: 90, retriable: false, message: type } as never);
+}
+
+function unreachable() {
+  return new KafkaJSConnectionError("Connection error: ECONNREFUSED", { broker: "127.0.0.1:1" });
+}
+
+function records(n: number): StreamRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    key: String(2000 + i),
+    value: `{"id":"${2000 + i}"}`,
+    timestamp: 1,
+    headers: { "scan-id": "s" },
+  }));
+}
+
+/**
+ * A topic with transactions as read_committed readers see it: records of a
+ * transaction become visible on commit only. Producers share one
+ * transactional id: opening a new one (its first transaction) fences the
+ * others, whose sends and commits then fail with PRODUCER_FENCED.
+ */
+class FakeTopic {
+  committed: { key: string; partition: number; producer: number }[] = [];
+  log: string[] = [];
+  epoch = 0;
+  /** Decides the fate of each send: "ok" or an error. */
+  fate: (send: { producer: number; partition: number }) => "ok" | Error = () => "ok";
+  /** Aborts of transactions that sent something fail (the broker is away). */
+  failAbort = false;
+
+  producer(): TransactionalProducer {
+    let epoch = -1;
+    const id = this.log.filter((l) => l.startsWith("connect")).length + 1;
+    return {
+      connect: () => {
+        this.log.push(`connect ${id}`);
+        return Promise.resolve();
+      },
+      disconnect: () => {
+        this.log.push(`disconnect ${id}`);
+        return Promise.resolve();
+      },
+      transaction: () => {
+        if (epoch < 0) epoch = ++this.epoch;
+        const pending: { key: string; partition: number; producer: number }[] = [];
+        const fenced = () => epoch !== this.epoch;
+        let attempted = false;
+        this.log.push(`begin ${id}`);
+        return Promise.resolve({
+          send: (record: { messages: Message[] }) => {
+            if (fenced()) return Promise.reject(protocolError("PRODUCER_FENCED"));
+            attempted = true;
+            const partition = record.messages[0].partition!;
+            const fate = this.fate({ producer: id, partition });
+            if (fate !== "ok") return Promise.reject(fate);
+            for (const m of record.messages) {
+              pending.push({ key: String(m.key), partition, producer: id });
+            }
+            return Promise.resolve([{ topicName: "t", partition, errorCode: 0 }]);
+          },
+          commit: () => {
+            if (fenced()) return Promise.reject(protocolError("PRODUCER_FENCED"));
+            this.committed.push(...pending);
+            this.log.push(`commit ${id}`);
+            return Promise.resolve();
+          },
+          abort: () => {
+            if (this.failAbort && attempted) return Promise.reject(unreachable());
+            this.log.push(`abort ${id}`);
+            return Promise.resolve();
+          },
+        });
+      },
+    };
+  }
+}
+
+function delivery(topic: FakeTopic, mayWrite = () => true) {
+  return createTransactionalDelivery({
+    topic: "t",
+    newProducer: () => topic.producer(),
+    partitions: () => Promise.resolve(3),
+    mayWrite,
+    baseMs: 1,
+    capMs: 2,
+  });
+}
+
+Deno.test("a batch is one transaction, one request per partition, visible on commit", async () => {
+  const topic = new FakeTopic();
+  const sent: number[] = [];
+  topic.fate = ({ partition }) => {
+    sent.push(partition);
+    return "ok";
+  };
+  const d = delivery(topic);
+  await d.connect();
+  await d.send(records(30));
+  assert.deepEqual(topic.committed.map((r) => r.key).sort(), records(30).map((r) => r.key));
+  for (const r of topic.committed) assert.equal(r.partition, partitionOf(r.key, 3));
+  assert.deepEqual([...sent].sort(), [0, 1, 2]);
+  // The empty transaction at connect initialises the producer id (the fence), then the batch's.
+  assert.deepEqual(topic.log, ["connect 1", "begin 1", "abort 1", "begin 1", "commit 1"]);
+});
+
+Deno.test("a failed transaction is aborted and the whole batch sent again by a new session, each record once", async () => {
+  const topic = new FakeTopic();
+  let failures = 1;
+  topic.fate = ({ partition }) => partition === 2 && failures-- > 0 ? unreachable() : "ok";
+  const d = delivery(topic);
+  await d.send(records(30));
+  const keys = topic.committed.map((r) => r.key).sort();
+  assert.deepEqual(keys, records(30).map((r) => r.key));
+  // Even after an abort that went through: in the same epoch the broker could take the resent
+  // records, under their rewound sequence numbers, for duplicates of the aborted ones.
+  assert.equal(d.sessions, 2, "a new session (a new epoch) sends the batch again");
+});
+
+Deno.test("when the abort fails too, a new session sends the batch", async () => {
+  const topic = new FakeTopic();
+  let failures = 1;
+  topic.fate = () => failures-- > 0 ? unreachable() : "ok";
+  topic.failAbort = true;
+  const d = delivery(topic);
+  await d.send(records(10));
+  assert.equal(d.sessions, 2);
+  assert.deepEqual(topic.committed.map((r) => r.producer), Array(10).fill(2));
+});
+
+Deno.test("a fenced producer loses leadership: nothing more is sent and no new session fences the new leader", async () => {
+  const topic = new FakeTopic();
+  const old = delivery(topic);
+  await old.send(records(5));
+  const successor = delivery(topic);
+  await successor.connect();
+  await assert.rejects(old.send(records(5)), DeliveryError);
+  assert.equal(old.lostLeadership, true);
+  assert.equal(old.fatal, null, "fencing is not a producer fault");
+  await assert.rejects(old.send(records(5)), /no longer leads/);
+  assert.equal(old.sessions, 1, "the old instance opened no new session");
+  await successor.send(records(3));
+  assert.deepEqual(topic.committed.map((r) => r.producer), [1, 1, 1, 1, 1, 2, 2, 2]);
+});
+
+Deno.test("an instance that no longer leads sends nothing, not even a new session", async () => {
+  const topic = new FakeTopic();
+  let leading = true;
+  const d = delivery(topic, () => leading);
+  await d.send(records(4));
+  leading = false;
+  await assert.rejects(d.send(records(4)), /no longer leads/);
+  assert.equal(d.lostLeadership, true);
+  assert.equal(topic.committed.length, 4);
+  assert.deepEqual(topic.log.at(-1), "disconnect 1");
+});
+
+Deno.test("fatal errors that new sessions do not cure fail the batch and are reported", async () => {
+  const topic = new FakeTopic();
+  topic.fate = () => protocolError("TOPIC_AUTHORIZATION_FAILED");
+  const d = delivery(topic);
+  const error = await d.send(records(3)).catch((e) => e);
+  assert.ok(error instanceof DeliveryError);
+  assert.deepEqual(d.fatal?.kind, "TOPIC_AUTHORIZATION_FAILED");
+  assert.equal(d.sessions, 4, "the first session and three new ones");
+  assert.equal(d.lostLeadership, false);
+});
+
+Deno.test("PRODUCER_FENCED and INVALID_PRODUCER_EPOCH mean fenced; others do not", () => {
+  assert.equal(fencedError(protocolError("PRODUCER_FENCED")), "PRODUCER_FENCED");
+  assert.equal(fencedError(protocolError("INVALID_PRODUCER_EPOCH")), "INVALID_PRODUCER_EPOCH");
+  assert.equal(fencedError(protocolError("TOPIC_AUTHORIZATION_FAILED")), null);
+  assert.equal(fencedError(unreachable()), null);
+});
