@@ -6,7 +6,9 @@
  * "ok" with a record missing.
  *
  * Flags: --runs N (10), --streams N (20000), --latency MS (40),
- * --first-kill MS (0), --step MS (400): kill moments, counted from the start of the scan, --out PATH (bench/failover_results.json).
+ * --first-kill MS (0), --step MS (400): kill moments, counted from the start of the scan, --out PATH (bench/failover_results.json),
+ * --mode once|service (`once`: `--once`, idempotent delivery; `service`: the scheduled service
+ * with HA=on, i.e. leader election and transactional delivery).
  *
  * @module
  */
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     "first-kill": { type: "string", default: "0" },
     step: { type: "string", default: "400" },
     out: { type: "string", default: "bench/failover_results.json" },
+    mode: { type: "string", default: "once" },
   },
 });
 const streams = Number(values.streams);
@@ -43,7 +46,12 @@ for (let i = 0; i < Number(values.runs); i++) {
 const lossy = runs.filter((r) => r.code === 0 && r.keys !== streams);
 const report = {
   date: new Date().toISOString(),
-  settings: { streams, latencyMs: Number(values.latency), deno: Deno.version.deno },
+  settings: {
+    streams,
+    latencyMs: Number(values.latency),
+    mode: values.mode,
+    deno: Deno.version.deno,
+  },
   runs,
   ok: runs.filter((r) => r.code === 0).length,
   repaired: runs.filter((r) => r.repaired).length,

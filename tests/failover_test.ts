@@ -28,3 +28,25 @@ Deno.test("a partition leader killed mid-scan loses no record and duplicates non
     }
   }
 });
+
+Deno.test("the scheduled service with HA=on (transactions) loses no record when a partition leader dies", async () => {
+  await using cluster = await useTestCluster();
+  for (const killAfterMs of [500, 2500]) {
+    const run = await runFailover(cluster, {
+      streams: STREAMS,
+      latencyMs: 40,
+      killAfterMs,
+      mode: "service",
+    });
+    console.log(JSON.stringify(run));
+    assert.ok(run.killed > 0, `the leader was killed while the scan ran (${run.outcome})`);
+    if (run.code === 0) {
+      assert.match(run.outcome, /^Scan ok: 20000 streams/);
+      assert.equal(run.keys, STREAMS, `every stream is in the topic (${run.outcome})`);
+      assert.equal(run.duplicateKeys, 0, "read_committed, no key has two records from the scan");
+    } else {
+      assert.ok(run.repaired);
+      assert.equal(run.keys, STREAMS, "the next scan repaired the topic");
+    }
+  }
+});

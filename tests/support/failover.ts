@@ -9,7 +9,7 @@
 
 import type { KafkaCluster } from "../../dev/kafka/cluster.ts";
 import { createTopic, readTopic, uniqueTopic } from "./kafka.ts";
-import { runService, startService } from "./service.ts";
+import { NO_SCHEDULED_SCANS, runService, startService } from "./service.ts";
 
 /** One run of the scenario. */
 export interface FailoverRun {
@@ -36,6 +36,12 @@ export interface FailoverOptions {
   streams: number;
   latencyMs: number;
   killAfterMs: number;
+  /**
+   * `once`: `--once`, plain idempotent delivery. `service`: the scheduled
+   * service as it ships (`HA=on`: leader election and transactions), whose
+   * start-up scan is the one observed.
+   */
+  mode?: "once" | "service";
 }
 
 function environment(cluster: KafkaCluster, topic: string, options: FailoverOptions) {
@@ -67,7 +73,10 @@ export async function runFailover(
   });
   await cluster.waitForIsr(topic, 3);
   const env = environment(cluster, topic, options);
-  const service = startService(["--once"], env);
+  const serviceMode = options.mode === "service";
+  const service = serviceMode
+    ? startService([], { ...env, SCHEDULE: NO_SCHEDULED_SCANS })
+    : startService(["--once"], env);
   let killed = -1;
   const killer = (async () => {
     // The scan starts right after the rebuild of the live set.
@@ -75,11 +84,22 @@ export async function runFailover(
     await new Promise((resolve) => setTimeout(resolve, options.killAfterMs));
     const status = await Promise.race([service.process.status, Promise.resolve(null)]);
     if (status !== null) return;
+    if (service.logs().some((l) => /^Scan (ok|failed|aborted)/.test(String(l.message)))) return;
     killed = await cluster.leaderOf(topic, 0);
     if (killed > 0) await cluster.node(killed).kill();
   })();
-  const status = await service.process.status;
-  await killer;
+  let code: number;
+  if (serviceMode) {
+    const line = await service.waitForLog(
+      (l) => /^Scan (ok|failed|aborted)/.test(String(l.message)),
+      240_000,
+    );
+    await killer;
+    code = String(line.message).startsWith("Scan ok") ? 0 : 1;
+  } else {
+    code = (await service.process.status).code;
+    await killer;
+  }
   const result = await service.stop();
   const lines = result.stderr.split("\n").filter((l) => l !== "").map((l) => {
     try {
@@ -105,7 +125,7 @@ export async function runFailover(
   const duplicateKeys = [...perKey.values()].filter((n) => n > 1).length;
   let repaired = false;
   let keys = perKey.size;
-  if (status.code !== 0) {
+  if (code !== 0) {
     repaired = true;
     const again = await runService(["--once"], env);
     if (again.code !== 0) throw new Error(`the repair scan failed too:\n${again.stderr}`);
@@ -114,7 +134,7 @@ export async function runFailover(
   return {
     killAfterMs: options.killAfterMs,
     killed,
-    code: status.code,
+    code,
     outcome,
     keys,
     duplicateKeys,
