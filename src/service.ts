@@ -338,7 +338,11 @@ export async function runService(
         if (current === null) {
           return Promise.reject(new Error("standing by: another instance leads"));
         }
-        return current.delivery.send(records);
+        return current.delivery.send(records).catch((error) => {
+          // Fenced while sending an event: step down now, not at the end of the next scan.
+          if (current.delivery.lostLeadership) void leadership?.stepDown();
+          throw error;
+        });
       },
       live: () => active()?.state ?? new Map(),
       ledger,
@@ -350,7 +354,9 @@ export async function runService(
       // The start-up scan is never an audit, so that it stays fast.
       const auditing = languageAudit.due(startedAt, { startup: scans++ === 0 });
       const outcome = await runOneScan(context, {
-        sink: createBatcher(current.delivery.send),
+        // A record that waited in the batcher while a newer event ended its broadcast is
+        // dropped as it is handed over (the event's tombstone went first).
+        sink: createBatcher((batch) => current.delivery.send(ledger.unsuperseded(batch))),
         previous: current.state,
         signal: termSignal ? AbortSignal.any([scanAbort.signal, termSignal]) : scanAbort.signal,
         audit: auditing,

@@ -9,6 +9,7 @@
  */
 
 import type { EventVerdicts } from "../scan/state.ts";
+import type { StreamRecord } from "../scan/record.ts";
 
 /** What an event said about a channel, and when it arrived. */
 export interface Observation {
@@ -29,6 +30,26 @@ export class WatchLedger implements EventVerdicts {
     if (known !== undefined && known.at > observation.at) return false;
     this.#last.set(userId, observation);
     return true;
+  }
+
+  /**
+   * The records of a batch that no event has overruled since their page came
+   * (tombstones always pass). Records wait in the scan's batcher; an event that
+   * ends a broadcast meanwhile writes its tombstone first, and the older live
+   * record must not follow it.
+   */
+  unsuperseded(batch: readonly StreamRecord[]): StreamRecord[] {
+    if (this.#last.size === 0) return [...batch];
+    return batch.filter((record) => {
+      if (record.value === null) return true;
+      const userId = /"user_id":"(\d+)"/.exec(record.value)?.[1];
+      return userId === undefined || !this.supersedes(userId, record.key, record.timestamp);
+    });
+  }
+
+  /** How many channels have an event noted. */
+  get size(): number {
+    return this.#last.size;
   }
 
   /** The newest event of a user, if any. */

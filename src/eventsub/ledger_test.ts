@@ -23,3 +23,21 @@ Deno.test("an event older than the one known is ignored", () => {
   assert.equal(ledger.note("42", { type: "online", at: 1000, streamId: "x" }), false);
   assert.deepEqual(ledger.latest("42"), { type: "offline", at: 2000 });
 });
+
+Deno.test("a live record that waited while a newer offline event came is dropped at hand-over", () => {
+  const ledger = new WatchLedger();
+  const live = (id: string, userId: string, at: number) => ({
+    key: id,
+    value: `{"id":"${id}","user_id":"${userId}"}`,
+    timestamp: at,
+    headers: {},
+  });
+  const tombstone = { key: "3", value: null, timestamp: 5, headers: {} };
+  assert.deepEqual(ledger.unsuperseded([live("1", "42", 10)]).map((r) => r.key), ["1"]);
+  ledger.note("42", { type: "offline", at: 20 });
+  assert.deepEqual(
+    ledger.unsuperseded([live("1", "42", 10), live("2", "7", 10), tombstone, live("4", "42", 30)])
+      .map((r) => r.key),
+    ["2", "3", "4"],
+  );
+});

@@ -46,6 +46,8 @@ export interface EventOutcome {
 /** Handles events; those of one channel one after the other. */
 export class Watcher {
   #options: WatcherOptions;
+  /** The broadcast each channel's last online event produced (one per watched channel). */
+  #online = new Map<string, string>();
   #queues = new Map<string, Promise<unknown>>();
   #now: () => number;
 
@@ -72,12 +74,17 @@ export class Watcher {
     if (event.type === "stream.offline") {
       ledger.note(event.userId, { type: "offline", at: event.receivedAt });
       const ids = streamsOf(this.#options.live(), event.userId);
+      // A broadcast this watcher produced may be missing from the live set: a scan that began
+      // before its online event replaces the set with what it saw.
+      const online = this.#online.get(event.userId);
+      if (online !== undefined && !ids.includes(online)) ids.push(online);
       if (ids.length === 0) return { records: [], skipped: "no live stream of that channel known" };
       const records = ids.map((id) =>
         tombstoneRecord(id, { scanId: "eventsub", at: event.receivedAt, reason: "offline" })
       );
       await this.#send(event, records);
       for (const id of ids) this.#options.live().delete(id);
+      this.#online.delete(event.userId);
       return { records };
     }
     ledger.note(event.userId, {
@@ -98,6 +105,7 @@ export class Watcher {
     const record = streamRecord(stream, { scanId: "eventsub", fetchedAt });
     await this.#send(event, [record]);
     this.#options.live().set(stream.id, live);
+    this.#online.set(event.userId, stream.id);
     return { records: [record] };
   }
 

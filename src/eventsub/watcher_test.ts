@@ -120,3 +120,13 @@ Deno.test("the acknowledgement is reported with the event, for the latency metri
   await watcher.handle(event("stream.offline", "42"));
   assert.deepEqual(seen, [105, 1]);
 });
+
+Deno.test("stream.offline tombstones the broadcast the online event produced, even when a scan dropped it from the live set", async () => {
+  const s = fakeStream("7", { user_id: "42" });
+  const { sent, liveState, watcher } = setup([s], []);
+  await watcher.handle(event("stream.online", "42", "7"));
+  // A complete scan that began before the online event replaces the live set without it.
+  liveState.clear();
+  await watcher.handle({ ...event("stream.offline", "42"), receivedAt: NOW + 10 });
+  assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["7", false], ["7", true]]);
+});

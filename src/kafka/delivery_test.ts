@@ -372,3 +372,16 @@ Deno.test("a closed delivery sends nothing and opens no new session", async () =
   assert.equal(d.sessions, 1);
   assert.equal(topic.keys().length, 10);
 });
+
+Deno.test("batches sent at once by two callers go one after the other", async () => {
+  const topic = new FakeTopic();
+  const d = delivery(topic);
+  await Promise.all([d.send(records(60)), d.send(records(60, 500))]);
+  const firstOfSecond = topic.sends.findIndex((s) => s.keys[0] >= "1500");
+  assert.ok(firstOfSecond > 0);
+  assert.ok(
+    topic.sends.slice(firstOfSecond).every((s) => s.keys[0] >= "1500"),
+    "no request of the first batch after the second batch began",
+  );
+  assert.equal(topic.keys().length, 120);
+});

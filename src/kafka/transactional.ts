@@ -234,8 +234,17 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
     }
   }
 
+  // One batch at a time, whoever calls: the scan's batcher and the watchlist share the
+  // producer, and two sends at once would interleave sequence numbers (or transactions).
+  let queue: Promise<unknown> = Promise.resolve();
+  function serialized(batch: readonly StreamRecord[]): Promise<void> {
+    const run = queue.then(() => send(batch));
+    queue = run.catch(() => {});
+    return run;
+  }
+
   return {
-    send,
+    send: serialized,
     get fatal() {
       return fatal;
     },

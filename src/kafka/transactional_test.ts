@@ -48,6 +48,7 @@ class FakeTopic {
 
   producer(): TransactionalProducer {
     let epoch = -1;
+    let open = false;
     const id = this.log.filter((l) => l.startsWith("connect")).length + 1;
     return {
       connect: () => {
@@ -59,6 +60,9 @@ class FakeTopic {
         return Promise.resolve();
       },
       transaction: () => {
+        // As kafkajs: one transaction at a time per producer.
+        if (open) return Promise.reject(new Error("There is already an ongoing transaction"));
+        open = true;
         if (epoch < 0) epoch = ++this.epoch;
         const pending: { key: string; partition: number; producer: number }[] = [];
         const fenced = () => epoch !== this.epoch;
@@ -78,12 +82,14 @@ class FakeTopic {
           },
           commit: () => {
             if (fenced()) return Promise.reject(protocolError("PRODUCER_FENCED"));
+            open = false;
             this.committed.push(...pending);
             this.log.push(`commit ${id}`);
             return Promise.resolve();
           },
           abort: () => {
             if (this.failAbort && attempted) return Promise.reject(unreachable());
+            open = false;
             this.log.push(`abort ${id}`);
             return Promise.resolve();
           },
@@ -188,4 +194,13 @@ Deno.test("PRODUCER_FENCED and INVALID_PRODUCER_EPOCH mean fenced; others do not
   assert.equal(fencedError(protocolError("INVALID_PRODUCER_EPOCH")), "INVALID_PRODUCER_EPOCH");
   assert.equal(fencedError(protocolError("TOPIC_AUTHORIZATION_FAILED")), null);
   assert.equal(fencedError(unreachable()), null);
+});
+
+Deno.test("two callers' batches at once are two transactions, one after the other", async () => {
+  const topic = new FakeTopic();
+  const d = delivery(topic);
+  await Promise.all([d.send(records(30)), d.send(records(5))]);
+  assert.equal(d.sessions, 1, "no transaction was refused, so no new session");
+  assert.equal(d.lostLeadership, false);
+  assert.equal(topic.committed.length, 35);
 });

@@ -162,8 +162,10 @@ export async function produce(state: ScanState, seen: readonly Seen[]): Promise<
   for (const { id, record, live } of seen) {
     if (state.produced.has(id)) continue;
     if (events?.supersedes(live.userId, id, record.timestamp)) {
-      // The event wrote this key already; this page is older news. No record for it in this scan.
-      state.produced.add(id);
+      // A newer event says this broadcast is over; the page is older news. The event's own
+      // tombstone may have failed, so the scan writes one too (a repeat is harmless), and
+      // the id leaves the live state only once Kafka has acknowledged it.
+      records.push(tombstone(state, id, "offline", record.timestamp)!);
       state.counts.superseded++;
       continue;
     }
