@@ -237,7 +237,9 @@ export async function startElection(kafka: Kafka, options: ElectionOptions): Pro
       heartbeatInterval: heartbeatInterval(options),
       // The topic stays empty: short fetch waits keep the heartbeats on time.
       maxWaitTimeInMs: 500,
-      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
+      // Long enough to outlast a dead broker's removal from the cluster (a coordinator that
+      // died takes seconds to move): a crash of this consumer costs a needless step-down.
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
       partitionAssigners: [stickyLeaderAssigner(topic, leading)],
     });
     member.on(member.events.GROUP_JOIN, ({ payload }) => {

@@ -124,6 +124,8 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
     let count: number;
     try {
       await next.connect();
+      // The fence below would depose whoever leads now: only a leader may raise it.
+      if (!options.mayWrite()) throw new Error("this instance no longer leads");
       // An empty transaction initialises the producer id: this is the fence.
       await (await next.transaction()).abort();
       count = await options.partitions();

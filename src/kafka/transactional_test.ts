@@ -204,3 +204,10 @@ Deno.test("two callers' batches at once are two transactions, one after the othe
   assert.equal(d.lostLeadership, false);
   assert.equal(topic.committed.length, 35);
 });
+
+Deno.test("an instance that no longer leads raises no fence when its term opens", async () => {
+  const topic = new FakeTopic();
+  const d = delivery(topic, () => false);
+  await assert.rejects(d.connect(), /no longer leads/);
+  assert.deepEqual(topic.log.filter((l) => l.startsWith("begin")), []);
+});
