@@ -17,8 +17,9 @@ import type { LiveState } from "./scan/endings.ts";
 import { createKafka, DELIVERY, ensureTopic, kafkaDelivery } from "./kafka/client.ts";
 import { type Delivery, NEW_SESSIONS } from "./kafka/delivery.ts";
 import { readLiveState, rebuildOptions } from "./kafka/rebuild.ts";
-import { type Metrics, recordScan } from "./ops/metrics.ts";
-import { readiness } from "./ops/readiness.ts";
+import { type Metrics, projectedScanMs, recordScan } from "./ops/metrics.ts";
+import { readiness, schedulePeriod } from "./ops/readiness.ts";
+import { type CadenceNotice, createCadence, onScanEnd, onTick } from "./ops/schedule.ts";
 import { serveOps } from "./ops/http.ts";
 import { backoffDelay, sleep } from "./util/retry.ts";
 import { describeKafkaError } from "./kafka/errors.ts";
@@ -44,7 +45,7 @@ export function logScan(summary: ScanSummary, sink = "Kafka"): void {
   };
   if (result === "ok") {
     log.info(
-      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {deselected} deselected, {recovered} recovered in {durationMs} ms; rate limit left {rateLimitRemaining}",
+      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {deselected} deselected, {recovered} recovered in {durationMs} ms; {points} rate-limit points (at least {rateBoundMs} ms at the rate limit), {rateLimitRemaining} left",
       properties,
     );
   } else {
@@ -271,7 +272,11 @@ export async function runService(
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
-  const status = { brokerReachable: false, lastSuccessAt: null as number | null };
+  const status = {
+    brokerReachable: false,
+    lastSuccessAt: null as number | null,
+    lastScanMs: null as number | null,
+  };
   const ready = () => readiness({ ...status, schedule: config.schedule, now: Date.now() });
   // Set when the producer cannot go on: /healthz fails and the process exits non-zero,
   // so that its supervisor (systemd, Compose, Kubernetes) restarts it.
@@ -318,6 +323,9 @@ export async function runService(
       splitsByLanguage(config.filters, config.scan.mode) ? config.scan.auditIntervalMs : 0,
     );
     let scans = 0;
+    const cadence = createCadence();
+    let lastProjectedMs = 0;
+    let lastPoints: number | null = null;
     const scan = async () => {
       const startedAt = Date.now();
       // The start-up scan is never an audit, so that it stays fast.
@@ -336,7 +344,12 @@ export async function runService(
       const finishedAt = Date.now();
       recordScan(metrics, summary, finishedAt);
       metrics.liveStreams.set(current.state.size);
-      if (summary.result === "ok") status.lastSuccessAt = finishedAt;
+      lastProjectedMs = projectedScanMs(summary);
+      lastPoints = summary.points;
+      if (summary.result === "ok") {
+        status.lastSuccessAt = finishedAt;
+        status.lastScanMs = summary.durationMs;
+      }
       if (summary.failure?.stage === "kafka") {
         status.brokerReachable = false;
         metrics.kafkaUp.set(0);
@@ -360,17 +373,27 @@ export async function runService(
         shutdown.abort();
       }
     };
-    const tick = () => {
-      if (shutdown.signal.aborted) return;
-      if (running !== null) {
-        log.warn("Skipping a scheduled scan: the previous scan is still running");
-        return;
-      }
+    const launch = () => {
       running = scan().catch((error) => log.error("Scan crashed: {error}", { error })).finally(
         () => {
           running = null;
+          const end = onScanEnd(cadence, {
+            periodMs: schedulePeriod(config.schedule, Date.now()),
+            projectedScanMs: lastProjectedMs,
+            stopping: shutdown.signal.aborted,
+          });
+          if (end.notice !== null) logCadence(end.notice, config.schedule.source, lastPoints);
+          if (end.startNext) launch();
         },
       );
+    };
+    const tick = () => {
+      if (shutdown.signal.aborted) return;
+      const action = onTick(cadence);
+      if (action === "start") launch();
+      else {
+        log.debug("A scheduled scan is due while one runs: it starts when that one ends");
+      }
     };
     const probe = createProbe(kafkaConfig, (up) => {
       status.brokerReachable = up;
@@ -398,6 +421,18 @@ export async function runService(
   Deno.removeSignalListener("SIGTERM", onSignal);
   log.info("Stopped");
   return fatal === null ? 0 : 1;
+}
+
+/** Logs that scans stopped (or started again) fitting the schedule. */
+function logCadence(notice: CadenceNotice, schedule: string, points: number | null): void {
+  if (notice.kind === "fits") {
+    log.info("Scans fit the schedule {schedule} again", { schedule });
+    return;
+  }
+  log.warn(
+    "Scans no longer fit the schedule {schedule}: a full scan takes about {cadenceSeconds} s ({points} rate-limit points), so scans run back to back, one every {cadenceSeconds} s",
+    { schedule, cadenceSeconds: Math.round(notice.cadenceMs / 1000), points },
+  );
 }
 
 /** A broker probe for readiness that fails fast (no retries) and never overlaps itself. */
