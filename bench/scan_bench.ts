@@ -6,6 +6,10 @@
  * --concurrency N (16), --out PATH (bench/results.json). A quick run:
  * `deno task bench --streams 10000 --latency 20`.
  *
+ * `--steady --scans N` (3) runs N sharded scans back to back instead,
+ * starting from an emptied rate-limit bucket, and writes them to the
+ * `steady` section of the results (the other sections are kept).
+ *
  * @module
  */
 
@@ -19,6 +23,8 @@ import { planScan, type ScanPlan } from "../src/scan/plan.ts";
 import { runScan } from "../src/scan/scan.ts";
 import { scanLowerBound } from "./lower_bound.ts";
 import { generateStreams } from "../src/sim/mod.ts";
+import { startSimProcess } from "./sim_process.ts";
+import { steadyScans } from "./steady_bench.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -28,6 +34,8 @@ const { values } = parseArgs({
     "rate-limit": { type: "string", default: "800" },
     concurrency: { type: "string", default: "16" },
     out: { type: "string", default: "bench/results.json" },
+    steady: { type: "boolean", default: false },
+    scans: { type: "string", default: "3" },
   },
 });
 const streams = Number(values.streams);
@@ -52,52 +60,6 @@ const brokers = external ? external.split(",") : [broker!.bootstrap];
 const kafka = createKafka({ clientId: "datagen-bench", brokers, logLevel: 0 });
 const admin = kafka.admin();
 await admin.connect();
-
-/**
- * The simulator as a process of its own (`src/sim_cli.ts`, as `deno task sim`
- * runs it), so that the figures, peak memory included, are the client's alone:
- * Twitch's servers are not on our CPU either.
- */
-async function startSimProcess(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      new URL("../src/sim_cli.ts", import.meta.url).pathname,
-    ],
-    env: { ...env, SIM_PORT: "0" },
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  while (!/client secret:\s+\S+\n/.test(output)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the simulator exited early:\n${output}`);
-    output += value;
-  }
-  const port = Number(/localhost:(\d+)/.exec(output)![1]);
-  const id = /client id:\s+(\S+)/.exec(output)![1];
-  const secret = /client secret:\s+(\S+)/.exec(output)![1];
-  return {
-    port,
-    clientId: id,
-    clientSecret: secret,
-    /** Stops it and returns how many requests it answered 429. */
-    async stop(): Promise<number> {
-      child.kill("SIGTERM");
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        output += value;
-      }
-      await child.status;
-      return Number(/(\d+) rate-limited/.exec(output)?.[1] ?? NaN);
-    },
-  };
-}
 
 async function measure(name: string, plan: ScanPlan) {
   // A fresh simulator per run: a full rate-limit bucket and the same static set.
@@ -188,27 +150,67 @@ function round(n: number) {
   return Math.round(n * 100) / 100;
 }
 
-const filters = { languages: [], gameIds: [], userLogins: [] };
-const sequential = await measure("sequential", planScan(filters, "sequential"));
-const sharded = await measure("sharded", planScan(filters, "sharded"));
-const sameIds = sequential.ids.size === sharded.ids.size &&
-  [...sequential.ids].every((id) => sharded.ids.has(id));
-const report = {
-  date: new Date().toISOString(),
-  settings: { streams, latencyMs, rateLimit, concurrency, deno: Deno.version.deno },
-  sequential: sequential.result,
-  sharded: sharded.result,
-  shardedOverSequential: round(sharded.result.wallSeconds / sequential.result.wallSeconds),
-  shardedOverLowerBound: round(sharded.result.wallSeconds / sharded.result.lowerBoundSeconds),
-  sameIds,
-  distinctIds: sharded.ids.size,
-};
-await admin.disconnect();
-console.log(JSON.stringify(report, null, 2));
-await Deno.writeTextFile(values.out!, JSON.stringify(report, null, 2) + "\n");
-if (!sameIds || sharded.ids.size !== streams) {
-  console.error(
-    `error: the scans disagree (sequential ${sequential.ids.size}, sharded ${sharded.ids.size} ids)`,
+/** The results file as it is, or an empty object. */
+async function readResults(): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await Deno.readTextFile(values.out!));
+  } catch {
+    return {};
+  }
+}
+
+if (values.steady) {
+  const scans = await steadyScans({
+    kafka,
+    admin,
+    streams,
+    latencyMs,
+    rateLimit,
+    concurrency,
+    scans: Number(values.scans),
+    seed: SEED,
+  });
+  await admin.disconnect();
+  const later = scans.slice(1);
+  const steady = {
+    date: new Date().toISOString(),
+    settings: { streams, latencyMs, rateLimit, concurrency, deno: Deno.version.deno },
+    scans,
+    afterFirst: {
+      worstWallOverRateBound: Math.max(...later.map((s) => s.wallOverRateBound)),
+      longestWaitMs: Math.max(...later.map((s) => s.longestWaitMs)),
+      rateLimited429: later.reduce((sum, s) => sum + s.rateLimited429, 0),
+    },
+  };
+  console.log(JSON.stringify(steady, null, 2));
+  await Deno.writeTextFile(
+    values.out!,
+    JSON.stringify({ ...await readResults(), steady }, null, 2) + "\n",
   );
-  Deno.exit(1);
+} else {
+  const filters = { languages: [], gameIds: [], userLogins: [] };
+  const sequential = await measure("sequential", planScan(filters, "sequential"));
+  const sharded = await measure("sharded", planScan(filters, "sharded"));
+  const sameIds = sequential.ids.size === sharded.ids.size &&
+    [...sequential.ids].every((id) => sharded.ids.has(id));
+  const report = {
+    date: new Date().toISOString(),
+    settings: { streams, latencyMs, rateLimit, concurrency, deno: Deno.version.deno },
+    sequential: sequential.result,
+    sharded: sharded.result,
+    shardedOverSequential: round(sharded.result.wallSeconds / sequential.result.wallSeconds),
+    shardedOverLowerBound: round(sharded.result.wallSeconds / sharded.result.lowerBoundSeconds),
+    sameIds,
+    distinctIds: sharded.ids.size,
+  };
+  await admin.disconnect();
+  console.log(JSON.stringify(report, null, 2));
+  const { steady } = await readResults();
+  await Deno.writeTextFile(values.out!, JSON.stringify({ ...report, steady }, null, 2) + "\n");
+  if (!sameIds || sharded.ids.size !== streams) {
+    console.error(
+      `error: the scans disagree (sequential ${sequential.ids.size}, sharded ${sharded.ids.size} ids)`,
+    );
+    Deno.exit(1);
+  }
 }

@@ -19,8 +19,9 @@ import { NEW_SESSIONS } from "./kafka/delivery.ts";
 import { type KafkaSession, openSession, prepareTopics } from "./kafka/session.ts";
 import { type Leadership, startLeadership } from "./kafka/leadership.ts";
 import { roleReadiness, transactionalId } from "./kafka/leader.ts";
-import { type Metrics, recordScan } from "./ops/metrics.ts";
-import { readiness } from "./ops/readiness.ts";
+import { type Metrics, projectedScanMs, recordScan } from "./ops/metrics.ts";
+import { readiness, schedulePeriod } from "./ops/readiness.ts";
+import { type CadenceNotice, createCadence, onScanEnd, onTick } from "./ops/schedule.ts";
 import { serveOps } from "./ops/http.ts";
 import { backoffDelay, sleep } from "./util/retry.ts";
 import { describeKafkaError, fatalProducerError } from "./kafka/errors.ts";
@@ -52,7 +53,7 @@ export function logScan(summary: ScanSummary, sink = "Kafka"): void {
   };
   if (result === "ok") {
     log.info(
-      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {deselected} deselected, {recovered} recovered in {durationMs} ms; rate limit left {rateLimitRemaining}",
+      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {deselected} deselected, {recovered} recovered in {durationMs} ms; {points} rate-limit points (at least {rateBoundMs} ms at the rate limit), {rateLimitRemaining} left",
       properties,
     );
   } else {
@@ -241,7 +242,11 @@ export async function runService(
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
-  const status = { brokerReachable: false, lastSuccessAt: null as number | null };
+  const status = {
+    brokerReachable: false,
+    lastSuccessAt: null as number | null,
+    lastScanMs: null as number | null,
+  };
   // HA=on: set once the instance joined the leader election.
   let leadership: Leadership | null = null;
   const ready = () => {
@@ -349,6 +354,9 @@ export async function runService(
       metrics,
       selection: config.filters,
     });
+    const cadence = createCadence();
+    let lastProjectedMs = 0;
+    let lastPoints: number | null = null;
     const scan = async (current: KafkaSession, termSignal?: AbortSignal) => {
       const startedAt = Date.now();
       // The start-up scan is never an audit, so that it stays fast.
@@ -370,7 +378,12 @@ export async function runService(
       const finishedAt = Date.now();
       recordScan(metrics, summary, finishedAt);
       metrics.liveStreams.set(current.state.size);
-      if (summary.result === "ok") status.lastSuccessAt = finishedAt;
+      lastProjectedMs = projectedScanMs(summary);
+      lastPoints = summary.points;
+      if (summary.result === "ok") {
+        status.lastSuccessAt = finishedAt;
+        status.lastScanMs = summary.durationMs;
+      }
       // A fenced producer reached the broker: that is no outage.
       if (summary.failure?.stage === "kafka" && !current.delivery.lostLeadership) {
         status.brokerReachable = false;
@@ -409,12 +422,12 @@ export async function runService(
         shutdown.abort();
       }
     };
-    const tick = () => {
-      if (shutdown.signal.aborted) return;
+    const launch = () => {
       const current = active();
-      if (current === null) return; // A standby, or a leader still rebuilding.
-      if (running !== null) {
-        log.warn("Skipping a scheduled scan: the previous scan is still running");
+      if (current === null) {
+        // A standby, or a leader still rebuilding: no scan, and none remembered.
+        cadence.running = false;
+        cadence.pending = false;
         return;
       }
       running = scan(current, leadership?.current()?.signal).catch((error) =>
@@ -422,8 +435,24 @@ export async function runService(
       ).finally(
         () => {
           running = null;
+          const end = onScanEnd(cadence, {
+            periodMs: schedulePeriod(config.schedule, Date.now()),
+            projectedScanMs: lastProjectedMs,
+            stopping: shutdown.signal.aborted,
+          });
+          if (end.notice !== null) logCadence(end.notice, config.schedule.source, lastPoints);
+          if (end.startNext) launch();
         },
       );
+    };
+    const tick = () => {
+      if (shutdown.signal.aborted) return;
+      if (active() === null) return; // A standby, or a leader still rebuilding.
+      const action = onTick(cadence);
+      if (action === "start") launch();
+      else {
+        log.debug("A scheduled scan is due while one runs: it starts when that one ends");
+      }
     };
     const probe = createProbe(kafkaConfig, (up) => {
       status.brokerReachable = up;
@@ -458,6 +487,18 @@ export async function runService(
   Deno.removeSignalListener("SIGTERM", onSignal);
   log.info("Stopped");
   return fatal === null ? 0 : 1;
+}
+
+/** Logs that scans stopped (or started again) fitting the schedule. */
+function logCadence(notice: CadenceNotice, schedule: string, points: number | null): void {
+  if (notice.kind === "fits") {
+    log.info("Scans fit the schedule {schedule} again", { schedule });
+    return;
+  }
+  log.warn(
+    "Scans no longer fit the schedule {schedule}: a full scan takes about {cadenceSeconds} s ({points} rate-limit points), so scans run back to back, one every {cadenceSeconds} s",
+    { schedule, cadenceSeconds: Math.round(notice.cadenceMs / 1000), points },
+  );
 }
 
 /** A broker probe for readiness that fails fast (no retries) and never overlaps itself. */

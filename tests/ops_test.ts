@@ -131,6 +131,18 @@ Deno.test("/metrics after one scan serves its exact numbers in Prometheus text f
     Number(scan.pages) + Number(scan.lookups),
   );
   assert.equal(metrics.get("datagen_helix_ratelimit_remaining"), scan.rateLimitRemaining);
+  // One point per request, 800 points a minute: 75 ms each.
+  assert.equal(
+    metrics.get("datagen_scan_ratelimit_points"),
+    Number(scan.pages) + Number(scan.lookups),
+  );
+  assert.equal(scan.points, Number(scan.pages) + Number(scan.lookups));
+  assert.equal(metrics.get("datagen_scan_rate_bound_seconds"), Number(scan.rateBoundMs) / 1000);
+  assert.equal(scan.rateBoundMs, Math.round(Number(scan.points) * 75));
+  assert.equal(
+    metrics.get("datagen_scan_projected_seconds"),
+    Math.max(Number(scan.durationMs), Number(scan.rateBoundMs)) / 1000,
+  );
   const lastSuccess = metrics.get("datagen_last_success_timestamp_seconds")!;
   assert.ok(lastSuccess >= started / 1000 && lastSuccess <= finished / 1000, String(lastSuccess));
   assert.match(page.body, /^# TYPE datagen_records_produced_total counter$/m);

@@ -1,10 +1,11 @@
 /**
  * The Helix edge: Get Streams through `@twurple/api` with an app token.
- * twurple brings the client-credentials flow, token refresh on 401, the
- * response-based rate limiter (which waits for `Ratelimit-Reset` on 429) and
- * three quick retries of 5xx answers. This module adds a timeout on every
- * request, a slower retry with jitter on top, raw Helix objects (not
- * twurple's getters) and errors that say what to do.
+ * twurple brings the client-credentials flow, token refresh on 401 and
+ * three quick retries of 5xx answers. This module adds one rate-limit bucket
+ * shared by every chain of pages (in place of twurple's limiter, see
+ * `twurple_limiter.ts`), a timeout on every request, a slower retry with
+ * jitter on top, raw Helix objects (not twurple's getters) and errors that
+ * say what to do.
  *
  * @module
  */
@@ -14,6 +15,8 @@ import { AppTokenAuthProvider } from "@twurple/auth";
 import { getLogger } from "@logtape/logtape";
 import type { HelixStream } from "./stream.ts";
 import { retry } from "../util/retry.ts";
+import { createSharedLimiter, type SharedLimiter } from "./limiter.ts";
+import { useSharedLimiter } from "./twurple_limiter.ts";
 
 /** The filters of one Get Streams query (each at most 100 values). */
 export interface HelixQuery {
@@ -47,6 +50,16 @@ export interface StreamSource {
   ): Promise<StreamPage>;
   /** The rate-limit points left, as Helix last reported them (null before the first answer). */
   rateLimitRemaining(): number | null;
+  /** The rate-limit budget: points paid so far and the refill rate (absent: no rate limit known). */
+  budget?(): RateBudget;
+}
+
+/** What a source knows of its rate-limit budget. */
+export interface RateBudget {
+  /** Points paid since the source was created (every answer but 429s). */
+  spent: number;
+  /** Points per minute the bucket refills. */
+  perMinute: number;
 }
 
 /** A Helix failure, with a message fit for the log and no secret in it. */
@@ -80,8 +93,10 @@ export interface HelixOptions {
   attempts?: number;
   /** Called with the final HTTP status of every Helix call (for metrics). */
   onRequest?: (status: number) => void;
-  /** Called when twurple waits for the rate limit (for metrics). */
+  /** Called when a request waits for a rate-limit point (for metrics). */
   onRateLimitWait?: (ms: number) => void;
+  /** The rate limiter to share (default: a new one for this client id). */
+  limiter?: SharedLimiter;
 }
 
 const log = getLogger(["datagen", "helix"]);
@@ -91,27 +106,24 @@ type FetchOptions = ConstructorParameters<typeof ApiClient>[0]["fetchOptions"];
 /** Creates the Helix source (no request is made until the first page). */
 export function createHelixSource(options: HelixOptions): StreamSource {
   const authProvider = new AppTokenAuthProvider(options.clientId, options.clientSecret);
-  // One client per lane (a shard's chain of pages). twurple's rate limiter
-  // sends queued requests in rounds and waits for a whole round before the
-  // next, which would make every shard wait for the slowest page of each
-  // round. The budget is still one: it is the client id's bucket at Twitch,
-  // and every client reads what is left of it from each answer's headers.
-  const clients: ApiClient[] = [];
-  function client(lane: number): ApiClient {
-    clients[lane] ??= createClient(authProvider, options);
-    return clients[lane];
-  }
+  // One client and one bucket for every lane (a shard's chain of pages): the
+  // bucket is the client id's at Twitch, and the shared limiter sends each
+  // request as soon as its point is there, without rounds.
+  const limiter = options.limiter ?? createSharedLimiter();
+  const api = createClient(authProvider, options);
+  useSharedLimiter(api, limiter, {
+    onWait: options.onRateLimitWait,
+    onThrottled: () => options.onRequest?.(429),
+  });
 
   async function call(
     query: Record<string, string | string[] | undefined>,
-    lane: number,
     signal?: AbortSignal,
   ) {
-    const api = client(lane);
     return await retry(async () => {
       try {
-        // twurple takes no signal, and its rate-limit queue may hold a request for up to
-        // a minute: race the call against the signal so that a stop ends the wait at once.
+        // twurple takes no signal, and a request may wait for its rate-limit point:
+        // race the call against the signal so that a stop ends the wait at once.
         return await abortable(
           bounded(
             api.callApi<{ data: HelixStream[]; pagination?: { cursor?: string } }>({
@@ -142,10 +154,9 @@ export function createHelixSource(options: HelixOptions): StreamSource {
   }
 
   return {
-    async fetchPage(query, { cursor, first = 100, signal, lane = 0 } = {}) {
+    async fetchPage(query, { cursor, first = 100, signal } = {}) {
       const answer = await call(
         { ...query, first: String(first), type: "live", after: cursor },
-        lane,
         signal,
       );
       const next = answer.pagination?.cursor;
@@ -155,18 +166,17 @@ export function createHelixSource(options: HelixOptions): StreamSource {
         fetchedAt: Date.now(),
       };
     },
-    rateLimitRemaining() {
-      const known = clients.map(remainingPoints).filter((n): n is number => n !== null);
-      return known.length > 0 ? Math.min(...known) : null;
-    },
+    rateLimitRemaining: () => limiter.remaining(),
+    budget: () => ({ spent: limiter.spent(), perMinute: limiter.limit() }),
   };
 }
 
 /**
  * The longest one attempt may take: twurple's own four tries of at most
  * `timeoutMs` each and its waits between them (0.5 + 1 + 2 s). It also
- * bounds the app-token request, which twurple sends without our timeout.
- * A rate-limit wait is not bounded here; it ends at `Ratelimit-Reset`.
+ * bounds the app-token request, which twurple sends without our timeout,
+ * and leaves a minute for rate-limit waits (a point each, first come first
+ * served, so a few seconds unless the bucket is tiny or shared).
  */
 function attemptBoundMs(timeoutMs: number): number {
   return 4 * timeoutMs + 3_500 + 60_000;
@@ -217,40 +227,14 @@ function createClient(authProvider: AppTokenAuthProvider, options: HelixOptions)
     } as FetchOptions,
     logger: {
       minLevel: "warning",
-      custom: (level, message) => twurpleLog(level, message, options),
+      custom: (level, message) => twurpleLog(level, message),
     },
   });
   api.onRequest((request) => options.onRequest?.(request.httpStatus));
   return api;
 }
 
-/**
- * The rate-limit points left as Helix last reported them. On Node-like
- * runtimes twurple keeps one response-based limiter per user id (app-token
- * calls under `null`) and its public `rateLimiterStats` answers null, so the
- * partition's stats are read directly, falling back to null if that changes.
- */
-function remainingPoints(api: ApiClient): number | null {
-  type Stats = { lastKnownLimit?: number | null; lastKnownRemainingRequests: number | null } | null;
-  const limiter = (api as unknown as { _rateLimiter?: { getChildStats?: (key: null) => Stats } })
-    ._rateLimiter;
-  const stats = limiter?.getChildStats?.(null) ?? api.rateLimiterStats;
-  // twurple reads absent Ratelimit headers (the Twitch CLI's mock sends none) as a limit of 0
-  // with 0 left. No real bucket holds 0 points: that is "unknown", not "empty".
-  if (stats?.lastKnownLimit === 0) return null;
-  return stats?.lastKnownRemainingRequests ?? null;
-}
-
-function twurpleLog(level: number, message: string, options: HelixOptions) {
-  // twurple's rate limiter says "Waiting for N ms because the rate limit was reached/exceeded".
-  const wait = /Waiting for (\d+) ms because the rate limit/.exec(message);
-  if (wait) {
-    options.onRateLimitWait?.(Number(wait[1]));
-    log.warn("Helix rate limit: waiting {waitMs} ms for the budget to refill", {
-      waitMs: Number(wait[1]),
-    });
-    return;
-  }
+function twurpleLog(level: number, message: string) {
   // Levels: 0 critical, 1 error, 2 warning.
   if (level <= 1) log.error("twurple: {message}", { message });
   else log.warn("twurple: {message}", { message });

@@ -22,6 +22,9 @@ export interface Metrics {
   helixRequests: client.Counter<"status">;
   rateLimitRemaining: client.Gauge;
   rateLimitWaits: client.Counter;
+  scanPoints: client.Gauge;
+  scanRateBound: client.Gauge;
+  projectedScan: client.Gauge;
   lastSuccess: client.Gauge;
   kafkaUp: client.Gauge;
   unlistedLanguages: client.Counter;
@@ -93,7 +96,23 @@ export function createMetrics(): Metrics {
     }),
     rateLimitWaits: new client.Counter({
       name: "datagen_helix_ratelimit_waits_total",
-      help: "Times the client waited for the Helix rate limit to refill.",
+      help: "Requests that waited for a Helix rate-limit point.",
+      registers,
+    }),
+    scanPoints: new client.Gauge({
+      name: "datagen_scan_ratelimit_points",
+      help: "Helix rate-limit points the last scan paid.",
+      registers,
+    }),
+    scanRateBound: new client.Gauge({
+      name: "datagen_scan_rate_bound_seconds",
+      help: "Lower bound on the last scan's duration: its points at the rate limit's refill rate.",
+      registers,
+    }),
+    projectedScan: new client.Gauge({
+      name: "datagen_scan_projected_seconds",
+      help:
+        "Projected time of a full scan: the last successful scan's duration or its rate bound, the longer.",
       registers,
     }),
     lastSuccess: new client.Gauge({
@@ -140,6 +159,15 @@ export function createMetrics(): Metrics {
   return m;
 }
 
+/**
+ * How long a full scan takes when scans run back to back: its duration, or
+ * the time its points take to refill, whichever is longer (a scan that
+ * started on a full bucket was faster than the next can be).
+ */
+export function projectedScanMs(summary: Pick<ScanSummary, "durationMs" | "rateBoundMs">): number {
+  return Math.max(summary.durationMs, summary.rateBoundMs ?? 0);
+}
+
 /** Adds one scan's numbers to the metrics. */
 export function recordScan(metrics: Metrics, summary: ScanSummary, finishedAt: number): void {
   metrics.scans.inc({ result: summary.result });
@@ -148,7 +176,10 @@ export function recordScan(metrics: Metrics, summary: ScanSummary, finishedAt: n
   if (summary.result === "ok") {
     metrics.records.inc(summary.records);
     metrics.lastSuccess.set(finishedAt / 1000);
+    metrics.projectedScan.set(projectedScanMs(summary) / 1000);
   }
+  if (summary.points !== null) metrics.scanPoints.set(summary.points);
+  if (summary.rateBoundMs !== null) metrics.scanRateBound.set(summary.rateBoundMs / 1000);
   for (const reason of SCAN_END_REASONS) metrics.tombstones.inc({ reason }, summary[reason]);
   metrics.recovered.inc(summary.recovered);
   metrics.duplicates.inc(summary.duplicates);

@@ -1,6 +1,9 @@
 /**
  * When the service is ready: the broker answers, and a scan succeeded
- * within the last two schedule periods. Pure.
+ * recently: within two schedule periods, or, when scans take longer than
+ * that allows (they then run back to back), within twice the last scan's
+ * duration plus a minute. A window of fixed periods alone would flip
+ * between ready and not ready around it. Pure.
  *
  * @module
  */
@@ -12,6 +15,8 @@ export interface ReadinessInput {
   brokerReachable: boolean;
   /** When the last successful scan finished, in milliseconds since the epoch. */
   lastSuccessAt: number | null;
+  /** How long the last successful scan took, in milliseconds. */
+  lastScanMs?: number | null;
   schedule: CronSchedule;
   now: number;
 }
@@ -29,13 +34,25 @@ export function schedulePeriod(schedule: CronSchedule, time: number): number {
   return first && second ? second.getTime() - first.getTime() : Infinity;
 }
 
+/** How long after a successful scan the service stays ready without another. */
+export function readinessWindow(
+  input: Pick<ReadinessInput, "schedule" | "lastScanMs">,
+  time: number,
+): number {
+  const period = schedulePeriod(input.schedule, time);
+  return Math.max(2 * period, 2 * (input.lastScanMs ?? 0) + 60_000);
+}
+
 /** Decides readiness. */
 export function readiness(input: ReadinessInput): Readiness {
   if (!input.brokerReachable) return { ready: false, reason: "Kafka broker unreachable" };
   if (input.lastSuccessAt === null) return { ready: false, reason: "no successful scan yet" };
-  const period = schedulePeriod(input.schedule, input.lastSuccessAt);
-  if (input.now - input.lastSuccessAt > 2 * period) {
-    return { ready: false, reason: "no successful scan within two schedule periods" };
+  const window = readinessWindow(input, input.lastSuccessAt);
+  if (input.now - input.lastSuccessAt > window) {
+    return {
+      ready: false,
+      reason: `no successful scan within ${Math.round(window / 1000)} s`,
+    };
   }
   return { ready: true, reason: "ok" };
 }

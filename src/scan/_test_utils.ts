@@ -134,6 +134,9 @@ export function createFakeSource(options: FakeSourceOptions): FakeSource {
     rateLimitRemaining() {
       return 800 - calls.length;
     },
+    budget() {
+      return { spent: calls.length, perMinute: 800 };
+    },
   };
 }
 

@@ -67,6 +67,10 @@ export interface ScanSummary {
   /** Milliseconds from the last page's arrival to the last acknowledgement. */
   drainMs: number;
   rateLimitRemaining: number | null;
+  /** Rate-limit points this scan paid (null: the source has no rate limit). */
+  points: number | null;
+  /** The shortest time those points take at the rate limit's refill rate, in milliseconds. */
+  rateBoundMs: number | null;
   /** Whether every missing stream was settled (a complete scan with a known state). */
   settled: boolean;
 }
@@ -186,6 +190,10 @@ async function finish(state: ScanState): Promise<ScanOutcome> {
   const expired = acknowledged ? countReasons(state.tombstones, "expired") : 0;
   const deselected = acknowledged ? countReasons(state.tombstones, "deselected") : 0;
   const failure = state.failure ?? undefined;
+  const budget = options.source.budget?.();
+  const points = budget === undefined || state.spentBefore === null
+    ? null
+    : budget.spent - state.spentBefore;
   return {
     summary: {
       scanId: options.scanId,
@@ -201,6 +209,8 @@ async function finish(state: ScanState): Promise<ScanOutcome> {
       durationMs: done - state.started,
       drainMs: Math.max(0, done - state.lastPageAt),
       rateLimitRemaining: options.source.rateLimitRemaining(),
+      points,
+      rateBoundMs: points === null ? null : Math.round((points * 60_000) / budget!.perMinute),
       settled: state.settled,
     },
     state: next,

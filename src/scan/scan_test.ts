@@ -291,3 +291,24 @@ Deno.test("a look-up answered before a newer stream.offline event does not recov
   assert.equal(sink.written[0].value, null);
   assert.equal(summary.superseded, 1);
 });
+
+Deno.test("a scan reports the rate-limit points it paid and how long they take at the rate limit", async () => {
+  const listed = Array.from({ length: 250 }, (_, i) => fakeStream(String(i + 1)));
+  const source = createFakeSource({ now: () => NOW, listed, pageSize: 100 });
+  // Points paid before the scan are not its own.
+  await source.fetchPage({}, {});
+  const { summary } = await runScan({
+    source,
+    sink: createMemorySink(),
+    plan: { queries: [{}], sharded: false },
+    previous: null,
+    scanId: "scan-1",
+    concurrency: 4,
+    now: () => NOW,
+  });
+  assert.equal(summary.result, "ok");
+  assert.equal(summary.pages, 3);
+  assert.equal(summary.points, 3);
+  // 3 points at 800 a minute: 225 ms.
+  assert.equal(summary.rateBoundMs, 225);
+});

@@ -76,6 +76,8 @@ export interface ScanState {
   readonly options: ScanOptions;
   readonly now: () => number;
   readonly started: number;
+  /** The source's rate-limit points paid before this scan (null: the source has no budget). */
+  readonly spentBefore: number | null;
   /** Stops this scan's fetching: on shutdown, or when one query broke. */
   readonly abort: AbortController;
   readonly dedupe: ScanDeduper<Seen>;
@@ -120,6 +122,7 @@ export function createScanState(options: ScanOptions): ScanState {
     options,
     now,
     started,
+    spentBefore: options.source.budget?.().spent ?? null,
     abort: new AbortController(),
     dedupe: new ScanDeduper<Seen>(),
     observed: new Map(),
