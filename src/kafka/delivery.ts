@@ -181,6 +181,21 @@ export function toMessage(record: StreamRecord, partition: number): Message {
   };
 }
 
+/**
+ * `send`, one call at a time whoever calls: two sends at once on one producer
+ * would interleave its sequence numbers (or its transactions).
+ */
+export function oneAtATime(
+  send: (batch: readonly StreamRecord[]) => Promise<void>,
+): (batch: readonly StreamRecord[]) => Promise<void> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (batch) => {
+    const run = queue.then(() => send(batch));
+    queue = run.catch(() => {});
+    return run;
+  };
+}
+
 /** Creates the delivery; the first producer session opens on the first send. */
 export function createDelivery(options: DeliveryOptions): Delivery {
   const unreachableSends = options.unreachableSends ?? UNREACHABLE_SENDS;
@@ -309,17 +324,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     }
   }
 
-  // One batch at a time, whoever calls: the scan's batcher and the watchlist share the
-  // producer, and two sends at once would interleave sequence numbers (or transactions).
-  let queue: Promise<unknown> = Promise.resolve();
-  function serialized(batch: readonly StreamRecord[]): Promise<void> {
-    const run = queue.then(() => send(batch));
-    queue = run.catch(() => {});
-    return run;
-  }
-
   return {
-    send: serialized,
+    // The scan's batcher and the watchlist share the producer.
+    send: oneAtATime(send),
     get fatal() {
       return fatal;
     },

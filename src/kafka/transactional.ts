@@ -37,6 +37,7 @@ import {
   type DeliveryFatal,
   groupByPartition,
   NEW_SESSIONS,
+  oneAtATime,
   PartitionCountChanged,
   toMessage,
   UNREACHABLE_SENDS,
@@ -236,17 +237,9 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
     }
   }
 
-  // One batch at a time, whoever calls: the scan's batcher and the watchlist share the
-  // producer, and two sends at once would interleave sequence numbers (or transactions).
-  let queue: Promise<unknown> = Promise.resolve();
-  function serialized(batch: readonly StreamRecord[]): Promise<void> {
-    const run = queue.then(() => send(batch));
-    queue = run.catch(() => {});
-    return run;
-  }
-
   return {
-    send: serialized,
+    // The scan's batcher and the watchlist share the producer.
+    send: oneAtATime(send),
     get fatal() {
       return fatal;
     },
