@@ -72,6 +72,16 @@ function setting<T>(entry: Setting<T>): Setting<T> {
   return entry;
 }
 
+/** A comma list of up to 100 Twitch logins, in lower case. */
+function loginList(name: string, raw: string): string[] {
+  return parseList(name, raw, {
+    pattern: /^[a-z0-9_]{1,25}$/,
+    form: "Twitch logins (letters, digits, _; at most 25 characters)",
+    max: 100,
+    lowerCase: true,
+  });
+}
+
 /** The simulator's defaults, which its settings show and fall back to. */
 const SIM = defaultSimulatorOptions();
 
@@ -95,13 +105,7 @@ export const SETTINGS = {
   }),
   WATCH_USER_LOGINS: setting({
     description: "channels followed in real time over EventSub (comma list, at most 100)",
-    parse: (name, raw) =>
-      parseList(name, raw, {
-        pattern: /^[a-z0-9_]{1,25}$/,
-        form: "Twitch logins (letters, digits, _; at most 25 characters)",
-        max: 100,
-        lowerCase: true,
-      }),
+    parse: loginList,
   }),
   TWITCH_USER_ACCESS_TOKEN: setting({
     description: "user token for EventSub (`twitch token -u`; needed with WATCH_USER_LOGINS)",
@@ -202,13 +206,7 @@ export const SETTINGS = {
   }),
   STREAM_USER_LOGINS: setting({
     description: "only these channels (comma list, at most 100)",
-    parse: (name, raw) =>
-      parseList(name, raw, {
-        pattern: /^[a-z0-9_]{1,25}$/,
-        form: "Twitch logins (letters, digits, _; at most 25 characters)",
-        max: 100,
-        lowerCase: true,
-      }),
+    parse: loginList,
   }),
   MAX_STREAMS: setting({
     description: "stop after the top N streams by viewers",

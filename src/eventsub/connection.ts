@@ -125,14 +125,18 @@ export function connectEventSub(options: ConnectionOptions): Connection {
     let keepaliveMs = welcomeMs;
     arm(welcomeMs, "no session_welcome in time");
 
-    function drop(reason: string) {
-      if (done) return;
+    function silence() {
       done = true;
       clearTimeout(timer);
       socket.onmessage = socket.onclose = socket.onerror = null;
       try {
         socket.close(1000);
       } catch { /* already closed */ }
+    }
+
+    function drop(reason: string) {
+      if (done) return;
+      silence();
       if (socket === active || (migrating !== null && !welcomed)) lost(reason);
     }
 
@@ -186,14 +190,7 @@ export function connectEventSub(options: ConnectionOptions): Connection {
       if (socket === active || (migrating !== null && !welcomed) || active === null) lost(reason);
     };
     socket.onerror = () => {};
-    retirers.set(socket, () => {
-      done = true;
-      clearTimeout(timer);
-      socket.onmessage = socket.onclose = socket.onerror = null;
-      try {
-        socket.close(1000);
-      } catch { /* already closed */ }
-    });
+    retirers.set(socket, silence);
     if (migrating === null) active = socket;
     else migration = socket;
   }
