@@ -295,7 +295,8 @@ export async function runService(
         );
         joining.catch(() => {});
         leadership = await Promise.race([joining, stopped]);
-        if (leadership === null) await joining.then((l) => l.stop(), () => {});
+        // Stopped while joining: a stop must not wait for kafkajs's connection retries.
+        if (leadership === null) void joining.then((l) => l.stop(), () => {});
       }
     } catch (error) {
       const denied = fatalProducerError(error);

@@ -147,7 +147,7 @@ Deno.test("no run of the service prints the Twitch client secret or the SASL pas
     const metrics = await get(port, "/metrics");
     const stopped = await service.stop();
     assert.equal(stopped.code, 0, stopped.stderr);
-    assert.deepEqual(ready, { status: 200, body: "ok\n" });
+    assert.deepEqual(ready, { status: 200, body: "leader\n" }); // HA=on: the one instance leads
     assert.match(metrics.body, /^datagen_scans_total\{result="ok"\} 1$/m);
     assertNoSecret("/readyz", ready.body);
     assertNoSecret("/metrics", metrics.body);
@@ -170,7 +170,7 @@ Deno.test("no run of the service prints the Twitch client secret or the SASL pas
     const metrics = await get(port, "/metrics");
     const stopped = await service.stop();
     assert.equal(stopped.code, 0, stopped.stderr);
-    assert.deepEqual(ready, { status: 503, body: "no successful scan yet\n" });
+    assert.deepEqual(ready, { status: 503, body: "leader; no successful scan yet\n" });
     assert.match(metrics.body, /^datagen_scans_total\{result="failed"\} 1$/m);
     assertNoSecret("/readyz", ready.body);
     assertNoSecret("/metrics", metrics.body);
