@@ -29,6 +29,8 @@ export interface FailoverRun {
   repaired: boolean;
   /** Producer sessions replaced during the scan (from its warnings). */
   newSessions: number;
+  /** Batches sent again after a failed send (any kind), from the scan's warnings. */
+  resends: number;
 }
 
 /** Settings of {@link runFailover}. */
@@ -115,6 +117,7 @@ export async function runFailover(
   const newSessions =
     lines.filter((l) => String(l.message).startsWith("Replacing the Kafka producer"))
       .length;
+  const resends = lines.filter((l) => / again /.test(String(l.message))).length;
   if (killed > 0) {
     await cluster.node(killed).start();
     await cluster.waitForIsr(topic, 3, { timeoutMs: 120_000 });
@@ -140,5 +143,6 @@ export async function runFailover(
     duplicateKeys,
     repaired,
     newSessions,
+    resends,
   };
 }
