@@ -23,7 +23,7 @@
 import { Kafka, logLevel, type PartitionMetadata } from "kafkajs";
 import { newClusterId } from "./broker_config.ts";
 import { ensureKafkaJars } from "./jars.ts";
-import { existingClassArchive } from "./jvm.ts";
+import { brokerIdsAt, existingClassArchive } from "./jvm.ts";
 import { freePort } from "../ports.ts";
 import { startWatchdog, type Watchdog, watchdogSlot } from "./watchdog.ts";
 import { type KafkaBroker, PortTakenError, startKafkaBroker } from "./broker.ts";
@@ -254,7 +254,9 @@ class LocalCluster implements KafkaCluster {
   async waitUntilAllSeeAll(deadline: number, timeoutMs: number): Promise<void> {
     const want = this.#nodes.map((_, i) => i + 1).join(",");
     for (;;) {
-      const seen = await Promise.all(this.#nodes.map((node) => brokerIds(node.bootstrap)));
+      const seen = await Promise.all(
+        this.#nodes.map(async (node) => (await brokerIdsAt(node.bootstrap)).join(",")),
+      );
       if (seen.every((ids) => ids === want)) return;
       if (Date.now() > deadline) {
         throw new Error(
@@ -304,27 +306,6 @@ class LocalCluster implements KafkaCluster {
     } finally {
       await admin.disconnect().catch(() => {});
     }
-  }
-}
-
-/** The node ids `bootstrap` lists as brokers, sorted and comma-separated; "" when it does not answer. */
-async function brokerIds(bootstrap: string): Promise<string> {
-  const admin = new Kafka({
-    clientId: "local-cluster-probe",
-    brokers: [bootstrap],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1_000,
-    requestTimeout: 5_000,
-    retry: { retries: 0 },
-  }).admin();
-  try {
-    await admin.connect();
-    const { brokers } = await admin.describeCluster();
-    return brokers.map((b) => b.nodeId).sort((a, b) => a - b).join(",");
-  } catch {
-    return "";
-  } finally {
-    await admin.disconnect().catch(() => {});
   }
 }
 

@@ -162,6 +162,11 @@ export function spawnBroker(dir: string, libs: string, options: SpawnOptions): D
 
 /** Whether a real client gets broker metadata from `bootstrap`. */
 export async function answersMetadata(bootstrap: string): Promise<boolean> {
+  return (await brokerIdsAt(bootstrap)).length > 0;
+}
+
+/** The node ids `bootstrap` lists as brokers, sorted; none when it does not answer. */
+export async function brokerIdsAt(bootstrap: string): Promise<number[]> {
   const admin = new Kafka({
     clientId: "local-broker-probe",
     brokers: [bootstrap],
@@ -173,9 +178,9 @@ export async function answersMetadata(bootstrap: string): Promise<boolean> {
   try {
     await admin.connect();
     const { brokers } = await admin.describeCluster();
-    return brokers.length > 0;
+    return brokers.map((b) => b.nodeId).sort((a, b) => a - b);
   } catch {
-    return false;
+    return [];
   } finally {
     await admin.disconnect().catch(() => {});
   }
