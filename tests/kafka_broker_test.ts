@@ -10,7 +10,12 @@ import {
   useTestBroker,
   withTestBroker,
 } from "./support/kafka.ts";
-import { pathExists, processesMentioning, processExists } from "./support/processes.ts";
+import {
+  evalUntilFirstLine,
+  pathExists,
+  processesMentioning,
+  processExists,
+} from "./support/processes.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -155,25 +160,12 @@ Deno.test("when the process that started a broker dies, its JVM and folder go to
     console.log(JSON.stringify({ pid: broker.pid, dir: broker.dir }));
     setInterval(() => {}, 1000);
   `;
-  const parent = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--config", `${ROOT}deno.json`, script],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    line += value;
-  }
+  const parent = await evalUntilFirstLine(["--config", `${ROOT}deno.json`], script);
+  const line = parent.line;
   const { pid, dir } = JSON.parse(line) as { pid: number; dir: string };
   assert.equal(await processExists(pid), true);
 
-  parent.kill("SIGKILL");
-  await parent.status;
-  await reader.cancel();
+  await parent.kill();
 
   await eventually(`JVM ${pid} is gone`, async () => !(await processExists(pid)));
   await eventually(`${dir} is removed`, async () => !(await pathExists(dir)));

@@ -9,7 +9,12 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { createTopic, readTopic, uniqueTopic, useTestCluster } from "./support/kafka.ts";
-import { pathExists, processesMentioning, processExists } from "./support/processes.ts";
+import {
+  evalUntilFirstLine,
+  pathExists,
+  processesMentioning,
+  processExists,
+} from "./support/processes.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -120,28 +125,15 @@ Deno.test("when the process that started a cluster dies, every node's JVM and th
     console.log(JSON.stringify({ pids, dir: cluster.dir }));
     setInterval(() => {}, 1000);
   `;
-  const parent = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--config", `${ROOT}deno.json`, script],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    line += value;
-  }
+  const parent = await evalUntilFirstLine(["--config", `${ROOT}deno.json`], script);
+  const line = parent.line;
   const { pids, dir } = JSON.parse(line) as { pids: number[]; dir: string };
   assert.equal(pids.length, 3);
   for (const pid of pids) assert.equal(await processExists(pid), true);
   // The three JVMs and the one watchdog that would clean up after them.
   assert.equal((await processesMentioning(dir)).length, 4);
 
-  parent.kill("SIGKILL");
-  await parent.status;
-  await reader.cancel();
+  await parent.kill();
 
   for (const pid of pids) {
     await eventually(`JVM ${pid} is gone`, async () => !(await processExists(pid)));

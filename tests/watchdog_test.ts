@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { evalUntilFirstLine } from "./support/processes.ts";
 
 const WATCHDOG = new URL("../dev/kafka/watchdog.ts", import.meta.url).href;
 
@@ -38,25 +39,14 @@ async function dyingParent(dir: string, script: string): Promise<number[]> {
     console.log(JSON.stringify(pids));
     setInterval(() => {}, 1000);
   `;
-  const parent = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--no-config", code],
+  const parent = await evalUntilFirstLine(["--no-config"], code, {
     cwd: fileURLToPath(new URL("../dev/kafka/", import.meta.url)),
-    stdin: "null",
-    stdout: "piped",
     stderr: "inherit",
-  }).spawn();
-  const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    line += value;
-  }
-  await reader.cancel();
+  });
+  const line = parent.line;
   const pids = JSON.parse(line) as number[];
   for (const pid of pids) assert.equal(await alive(pid), true);
-  parent.kill("SIGKILL");
-  await parent.status;
+  await parent.kill();
   return pids;
 }
 

@@ -34,3 +34,50 @@ export async function pathExists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** A `deno eval` child and the first line it printed. */
+export interface EvalChild {
+  child: Deno.ChildProcess;
+  /** The first line of its stdout (empty when it exited first). */
+  line: string;
+  /** SIGKILLs it, as a crash would, and waits for the exit. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs `deno eval` with `args` before the script, and resolves once it has
+ * printed its first line (a script reports what it started that way).
+ */
+export async function evalUntilFirstLine(
+  args: string[],
+  script: string,
+  options: { cwd?: string; stderr?: "null" | "inherit" } = {},
+): Promise<EvalChild> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", ...args, script],
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: options.stderr ?? "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    line += value;
+  }
+  await reader.cancel();
+  return {
+    child,
+    line,
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      await child.status;
+    },
+  };
+}
