@@ -15,7 +15,7 @@ import {
   ResourcePatternTypes,
 } from "kafkajs";
 import { createTopic, readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { logLines, NO_SCHEDULED_SCANS, type RunResult, startService } from "./support/service.ts";
+import { logLines, NO_SCHEDULED_SCANS, runOnceWithin, startService } from "./support/service.ts";
 import { readLiveState } from "../src/kafka/rebuild.ts";
 import { authorizerProperties } from "../dev/kafka/broker_config.ts";
 
@@ -138,25 +138,6 @@ Deno.test("the rebuild ends with the exact live set when transaction markers end
 const USER = "datagen";
 const PASSWORD = "zz-acl-pass-7731";
 const STREAMS = 200;
-/** Far beyond a run that gives up: a run still going then hangs. */
-const GIVE_UP_WITHIN_MS = 60_000;
-
-/** Runs `--once`, killing it (and failing) if it is still running after {@link GIVE_UP_WITHIN_MS}. */
-async function runOnce(env: Record<string, string>): Promise<RunResult & { ms: number }> {
-  const started = performance.now();
-  await using service = startService(["--once"], env);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), GIVE_UP_WITHIN_MS);
-  });
-  const outcome = await Promise.race([service.process.status, deadline]);
-  clearTimeout(timer);
-  const result = await service.stop("SIGKILL");
-  if (outcome === "late") {
-    assert.fail(`--once still ran after ${GIVE_UP_WITHIN_MS} ms:\n${result.stderr}`);
-  }
-  return { ...result, ms: Math.round(performance.now() - started) };
-}
 
 function allow(
   resourceType: AclResourceTypes,
@@ -220,7 +201,7 @@ Deno.test("with ACLs, a service denied its rebuild group exits 1 naming the ACL 
     await t.step(
       "an empty topic needs no rebuild: the first run creates it and produces",
       async () => {
-        const result = await runOnce(env);
+        const result = await runOnceWithin(env);
         assert.equal(result.code, 0, result.stderr);
         assert.equal((await readTopic(broker.bootstrap, topic)).length, STREAMS);
       },
@@ -229,7 +210,7 @@ Deno.test("with ACLs, a service denied its rebuild group exits 1 naming the ACL 
     await t.step(
       "with records to read and no group ACL: exit 1, one line naming the ACL",
       async () => {
-        const result = await runOnce(env);
+        const result = await runOnceWithin(env);
         console.log(`denied the rebuild group: --once exited ${result.code} after ${result.ms} ms`);
         assert.equal(result.code, 1, result.stderr);
         const errors = logLines(result.stderr).filter((l) => l.level === "ERROR");
@@ -252,7 +233,7 @@ Deno.test("with ACLs, a service denied its rebuild group exits 1 naming the ACL 
           [AclOperationTypes.READ, AclOperationTypes.DELETE],
         ),
       });
-      const result = await runOnce(env);
+      const result = await runOnceWithin(env);
       assert.equal(result.code, 0, result.stderr);
       const rebuilt = logLines(result.stderr).find((l) =>
         String(l.message).startsWith("Rebuilt the live set")

@@ -7,15 +7,13 @@
 
 import assert from "node:assert/strict";
 import { readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { logLines, type RunResult, startService } from "./support/service.ts";
+import { logLines, runOnceWithin } from "./support/service.ts";
 import { startSimulator } from "../src/sim/mod.ts";
 
 const USER = "datagen";
 const PASSWORD = "zz-sasl-pass-5521";
 const STREAMS = 500;
 const SEED = 23;
-/** Far beyond a run that gives up: a run still going then is retrying what cannot succeed. */
-const GIVE_UP_WITHIN_MS = 60_000;
 
 /** The ids the built-in simulator serves with {@link STREAMS} and {@link SEED}. */
 async function expectedIds(): Promise<Set<string>> {
@@ -32,23 +30,6 @@ function simulated(brokers: string, extra: Record<string, string>): Record<strin
     KAFKA_TOPIC: uniqueTopic("secured"),
     ...extra,
   };
-}
-
-/** Runs `--once`, killing it (and failing) if it is still running after {@link GIVE_UP_WITHIN_MS}. */
-async function runOnce(env: Record<string, string>): Promise<RunResult & { ms: number }> {
-  const started = performance.now();
-  await using service = startService(["--once"], env);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), GIVE_UP_WITHIN_MS);
-  });
-  const outcome = await Promise.race([service.process.status, deadline]);
-  clearTimeout(timer);
-  const result = await service.stop("SIGKILL");
-  if (outcome === "late") {
-    assert.fail(`--once still ran after ${GIVE_UP_WITHIN_MS} ms:\n${result.stderr}`);
-  }
-  return { ...result, ms: Math.round(performance.now() - started) };
 }
 
 /** The `error` field of every log line at level ERROR. */
@@ -100,7 +81,7 @@ Deno.test("through a SASL listener, --once produces every stream with each mecha
         KAFKA_SASL_USERNAME: USER,
         KAFKA_SASL_PASSWORD: PASSWORD,
       });
-      const result = await runOnce(env);
+      const result = await runOnceWithin(env);
       console.log(`SASL ${mechanism}: --once exited ${result.code} after ${result.ms} ms`);
       assert.equal(result.code, 0, result.stderr);
       const records = await readTopic(bootstrap, env.KAFKA_TOPIC, { config: KCAT_SASL });
@@ -114,7 +95,7 @@ Deno.test("through a SASL listener, --once produces every stream with each mecha
       `${mechanism}: a wrong password exits 1 with one line naming the SASL settings`,
       async () => {
         const wrong = "zz-wrong-pass-3310";
-        const result = await runOnce(simulated(bootstrap, {
+        const result = await runOnceWithin(simulated(bootstrap, {
           KAFKA_SASL_MECHANISM: mechanism,
           KAFKA_SASL_USERNAME: USER,
           KAFKA_SASL_PASSWORD: wrong,
@@ -144,7 +125,7 @@ Deno.test("through an SSL listener, --once produces every stream when it trusts 
   await t.step("with the CA: exit 0 and one record per stream", async () => {
     const expected = await expectedIds();
     const env = simulated(bootstrap, { KAFKA_SSL: "true", KAFKA_SSL_CA_FILE: caFile });
-    const result = await runOnce(env);
+    const result = await runOnceWithin(env);
     console.log(`SSL with the CA: --once exited ${result.code} after ${result.ms} ms`);
     assert.equal(result.code, 0, result.stderr);
     const records = await readTopic(bootstrap, env.KAFKA_TOPIC, {
@@ -155,7 +136,7 @@ Deno.test("through an SSL listener, --once produces every stream when it trusts 
   });
 
   await t.step("without the CA: exit 1 with one line naming KAFKA_SSL_CA_FILE", async () => {
-    const result = await runOnce(simulated(bootstrap, { KAFKA_SSL: "true" }));
+    const result = await runOnceWithin(simulated(bootstrap, { KAFKA_SSL: "true" }));
     console.log(`SSL without the CA: --once exited ${result.code} after ${result.ms} ms`);
     assert.equal(result.code, 1, result.stderr);
     assert.deepEqual(errorLines(result.stderr), [

@@ -159,3 +159,28 @@ export function startService(args: string[], env: Record<string, string>): Runni
     },
   };
 }
+
+/** Far beyond a `--once` run that gives up: a run still going then hangs. */
+const GIVE_UP_WITHIN_MS = 60_000;
+
+/**
+ * Runs `--once`, killing it (and failing the test) if it still runs after a
+ * minute: for runs that must end on their own, such as a refused login.
+ */
+export async function runOnceWithin(
+  env: Record<string, string>,
+): Promise<RunResult & { ms: number }> {
+  const started = performance.now();
+  await using service = startService(["--once"], env);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), GIVE_UP_WITHIN_MS);
+  });
+  const outcome = await Promise.race([service.process.status, deadline]);
+  clearTimeout(timer);
+  const result = await service.stop("SIGKILL");
+  if (outcome === "late") {
+    throw new Error(`--once still ran after ${GIVE_UP_WITHIN_MS} ms:\n${result.stderr}`);
+  }
+  return { ...result, ms: Math.round(performance.now() - started) };
+}
