@@ -20,7 +20,10 @@
  * the producer but the loss of leadership: the delivery stops for good and
  * reports {@link TransactionalDelivery.lostLeadership}; it never opens a new
  * session, which would fence the new leader in turn. Nor does it open one, or
- * begin a transaction, while `mayWrite()` says this instance no longer leads.
+ * begin a transaction, while `mayWrite()` says this instance no longer leads;
+ * and it asks again after its own fence and before every commit: a fence can
+ * land late, and only a lease still valid after it proves that no newer term
+ * has begun (a newer leader is elected only once this lease has run out).
  *
  * @module
  */
@@ -87,6 +90,14 @@ export interface TransactionalDelivery extends Delivery {
   readonly lostLeadership: boolean;
 }
 
+/** This instance's lease ran out: it must neither fence nor commit. */
+export class NoLongerLeads extends Error {
+  constructor() {
+    super("this instance no longer leads");
+    this.name = "NoLongerLeads";
+  }
+}
+
 /** The fencing error type in an error's cause chain, or null. */
 export function fencedError(error: unknown): string | null {
   const kind = fatalProducerError(error);
@@ -126,9 +137,13 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
     try {
       await next.connect();
       // The fence below would depose whoever leads now: only a leader may raise it.
-      if (!options.mayWrite()) throw new Error("this instance no longer leads");
+      if (!options.mayWrite()) throw new NoLongerLeads();
       // An empty transaction initialises the producer id: this is the fence.
       await (await next.transaction()).abort();
+      // The fence may have landed late (kafkajs retries it for seconds, the process may have
+      // been paused): measured now, after it, a lease still valid means no later leader
+      // exists yet; a lapsed one means this fence may have deposed a newer term's producer.
+      if (!options.mayWrite()) throw new NoLongerLeads();
       count = await options.partitions();
     } catch (error) {
       await next.disconnect().catch(() => {});
@@ -159,6 +174,8 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
           throw new Error(`Kafka did not acknowledge partition ${partition}`);
         }
       }
+      // The sends may have taken long: commit only while no newer term can have fenced.
+      if (!options.mayWrite()) throw new NoLongerLeads();
       await transaction.commit();
       return { aborted: false };
     } catch (error) {
@@ -187,7 +204,7 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
       } catch (caught) {
         error = (caught as { cause?: unknown }).cause ?? caught;
       }
-      if (fencedError(error) !== null) {
+      if (fencedError(error) !== null || error instanceof NoLongerLeads) {
         await drop();
         stepDown(error, batch.length);
       }

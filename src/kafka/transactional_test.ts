@@ -45,6 +45,8 @@ class FakeTopic {
   fate: (send: { producer: number; partition: number }) => "ok" | Error = () => "ok";
   /** Aborts of transactions that sent something fail (the broker is away). */
   failAbort = false;
+  /** Runs while a producer's fence (its first transaction) is on the wire. */
+  duringFence: (producer: number) => Promise<void> = () => Promise.resolve();
 
   producer(): TransactionalProducer {
     let epoch = -1;
@@ -59,16 +61,19 @@ class FakeTopic {
         this.log.push(`disconnect ${id}`);
         return Promise.resolve();
       },
-      transaction: () => {
+      transaction: async () => {
         // As kafkajs: one transaction at a time per producer.
-        if (open) return Promise.reject(new Error("There is already an ongoing transaction"));
+        if (open) throw new Error("There is already an ongoing transaction");
         open = true;
-        if (epoch < 0) epoch = ++this.epoch;
+        if (epoch < 0) {
+          await this.duringFence(id);
+          epoch = ++this.epoch;
+        }
         const pending: { key: string; partition: number; producer: number }[] = [];
         const fenced = () => epoch !== this.epoch;
         let attempted = false;
         this.log.push(`begin ${id}`);
-        return Promise.resolve({
+        return {
           send: (record: { messages: Message[] }) => {
             if (fenced()) return Promise.reject(protocolError("PRODUCER_FENCED"));
             attempted = true;
@@ -93,7 +98,7 @@ class FakeTopic {
             this.log.push(`abort ${id}`);
             return Promise.resolve();
           },
-        });
+        };
       },
     };
   }
@@ -210,4 +215,34 @@ Deno.test("an instance that no longer leads raises no fence when its term opens"
   const d = delivery(topic, () => false);
   await assert.rejects(d.connect(), /no longer leads/);
   assert.deepEqual(topic.log.filter((l) => l.startsWith("begin")), []);
+});
+
+Deno.test("a fence that lands after the lease ran out commits nothing over the newer term", async () => {
+  const topic = new FakeTopic();
+  let leading = true;
+  const old = delivery(topic, () => leading);
+  const successor = delivery(topic);
+  // While the old leader's fence is on the wire its lease runs out, and the new leader fences.
+  topic.duringFence = async (producer) => {
+    if (producer !== 1) return;
+    leading = false;
+    await successor.connect();
+  };
+  await assert.rejects(old.send(records(5)), /no longer leads/);
+  assert.equal(old.lostLeadership, true);
+  assert.deepEqual(topic.committed, [], "the deposed leader committed nothing");
+});
+
+Deno.test("a lease that runs out while the batch is sent stops its commit", async () => {
+  const topic = new FakeTopic();
+  let leading = true;
+  topic.fate = () => {
+    leading = false;
+    return "ok";
+  };
+  const d = delivery(topic, () => leading);
+  await assert.rejects(d.send(records(5)), /no longer leads/);
+  assert.equal(d.lostLeadership, true);
+  assert.deepEqual(topic.committed, []);
+  assert.deepEqual(topic.log.slice(-2), ["abort 1", "disconnect 1"]);
 });
