@@ -29,7 +29,11 @@ export interface Leadership {
   readonly role: Role;
   /** The running term, when this instance leads and its session is open. */
   current(): Term<KafkaSession> | null;
-  /** After the producer was fenced: ends the term and rejoins the group as a new member. */
+  /**
+   * After the running term's producer was fenced: ends the term and rejoins the group as a
+   * new member. Does nothing when the running term's delivery was not fenced (the caller's
+   * delivery belongs to an ended term).
+   */
   stepDown(): Promise<void>;
   /** Ends the term, then leaves the group (so that another instance takes over at once). */
   stop(): Promise<void>;
@@ -43,6 +47,13 @@ export interface LeadershipHooks {
   end(term: Term<KafkaSession>): Promise<void>;
   /** The role changed (also called for the first role): 1 for leader, else 0. */
   role(role: Role): void;
+}
+
+/** Whether the running term's own delivery lost leadership (false when no term runs). */
+export function runningTermFenced(
+  term: Term<{ delivery: { readonly lostLeadership?: boolean } }> | null,
+): boolean {
+  return term?.session.delivery.lostLeadership === true;
 }
 
 /** Creates the coordination topic if missing, then joins the election. */
@@ -108,6 +119,9 @@ export async function startLeadership(
     },
     current: () => terms.current(),
     async stepDown() {
+      // Only the running term's own fenced delivery deposes it: a stale send of an ended
+      // term (a watchlist event retried after the term closed) must not end the next one.
+      if (!runningTermFenced(terms.current())) return;
       log.warn(
         "Lost leadership of {topic}: the producer was fenced or the lease ran out, so another instance leads; stepping down and rejoining as a standby",
         { topic, groupId },

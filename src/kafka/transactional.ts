@@ -98,6 +98,14 @@ export class NoLongerLeads extends Error {
   }
 }
 
+/** The delivery's term ended: it sends nothing more. */
+export class DeliveryClosed extends Error {
+  constructor() {
+    super("the delivery is closed: its term of leadership ended");
+    this.name = "DeliveryClosed";
+  }
+}
+
 /** The fencing error type in an error's cause chain, or null. */
 export function fencedError(error: unknown): string | null {
   const kind = fatalProducerError(error);
@@ -118,6 +126,9 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
   let sessions = 0;
   let fatal: DeliveryFatal | null = null;
   let lost = false;
+  // A term's delivery ends with its term: a send that wakes up after close (queued, or in a
+  // backoff) must not open a producer, whose fence would depose this instance's next term.
+  let closed = false;
 
   async function drop() {
     const old = producer;
@@ -132,6 +143,7 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
 
   async function open() {
     await drop();
+    if (closed) throw new DeliveryClosed();
     const next = options.newProducer();
     let count: number;
     try {
@@ -148,6 +160,10 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
     } catch (error) {
       await next.disconnect().catch(() => {});
       throw error;
+    }
+    if (closed) {
+      await next.disconnect().catch(() => {});
+      throw new DeliveryClosed();
     }
     if (partitions !== 0 && count !== partitions) {
       await next.disconnect().catch(() => {});
@@ -188,6 +204,7 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
     let unreachable = 0;
     let replaced = 0;
     for (;;) {
+      if (closed) throw new DeliveryError(new DeliveryClosed(), batch.length, null);
       if (lost) {
         throw new DeliveryError(new Error("this instance no longer leads"), batch.length, null);
       }
@@ -203,6 +220,10 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
         return;
       } catch (caught) {
         error = (caught as { cause?: unknown }).cause ?? caught;
+      }
+      if (closed) {
+        await drop();
+        throw new DeliveryError(new DeliveryClosed(), batch.length, null);
       }
       if (fencedError(error) !== null || error instanceof NoLongerLeads) {
         await drop();
@@ -270,6 +291,7 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
       if (producer === null) await open();
     },
     async close() {
+      closed = true;
       await drop();
     },
   };

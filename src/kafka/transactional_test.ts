@@ -246,3 +246,33 @@ Deno.test("a lease that runs out while the batch is sent stops its commit", asyn
   assert.deepEqual(topic.committed, []);
   assert.deepEqual(topic.log.slice(-2), ["abort 1", "disconnect 1"]);
 });
+
+Deno.test("a send that wakes up after close opens no producer that would fence the next term", async () => {
+  const topic = new FakeTopic();
+  let failures = 1;
+  topic.fate = () => failures-- > 0 ? unreachable() : "ok";
+  const d = createTransactionalDelivery({
+    topic: "t",
+    newProducer: () => topic.producer(),
+    partitions: () => Promise.resolve(3),
+    mayWrite: () => true,
+    baseMs: 200,
+    capMs: 200,
+    random: () => 0.99,
+  });
+  await d.connect();
+  const pending = d.send(records(2)).catch((e) => e);
+  // The broker is away: the send waits ~200 ms before a new session; meanwhile the term ends.
+  const aborts = () => topic.log.filter((l) => l === "abort 1").length;
+  // The fence's empty transaction is the first abort, the failed batch's the second.
+  while (aborts() < 2) await new Promise((r) => setTimeout(r, 1));
+  await d.close();
+  const next = delivery(topic);
+  await next.connect();
+  const error = await pending;
+  assert.ok(error instanceof DeliveryError);
+  assert.match(error.message, /closed/);
+  assert.deepEqual(topic.log.filter((l) => l.startsWith("connect")), ["connect 1", "connect 2"]);
+  await next.send(records(3));
+  assert.equal(next.lostLeadership, false, "the next term was not fenced");
+});
