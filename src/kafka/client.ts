@@ -141,6 +141,7 @@ export function kafkaTransactionalDelivery(
   kafka: Kafka,
   topic: string,
   mayWrite: () => boolean,
+  partitions: () => Promise<number> = () => topicPartitionCount(kafka, topic),
 ): TransactionalDelivery {
   return createTransactionalDelivery({
     topic,
@@ -154,7 +155,7 @@ export function kafkaTransactionalDelivery(
         createPartitioner: Partitioners.DefaultPartitioner,
         retry: { retries: DELIVERY.retries, initialRetryTime: 300, maxRetryTime: 15_000 },
       }),
-    partitions: () => topicPartitionCount(kafka, topic),
+    partitions,
     mayWrite,
   });
 }

@@ -117,6 +117,24 @@ export class PartitionCountChanged extends Error {
   }
 }
 
+/**
+ * Reads the partition count through `read`, and throws {@link PartitionCountChanged}
+ * whenever it differs from the first count read. With HA, one reader serves every term
+ * of an instance, so that a new term does not adopt a new count either.
+ */
+export function pinPartitionCount(
+  topic: string,
+  read: () => Promise<number>,
+): () => Promise<number> {
+  let first = 0;
+  return async () => {
+    const count = await read();
+    if (first === 0) first = count;
+    else if (count !== first) throw new PartitionCountChanged(topic, first, count);
+    return count;
+  };
+}
+
 const partitioner = Partitioners.DefaultPartitioner();
 /** The metadata the partitioner is shown, per partition count (it reads only the count). */
 const metadataByCount = new Map<number, PartitionMetadata[]>();

@@ -5,7 +5,9 @@ import {
   createDelivery,
   DeliveryError,
   groupByPartition,
+  PartitionCountChanged,
   partitionOf,
+  pinPartitionCount,
   type ProducerSession,
 } from "./delivery.ts";
 import type { StreamRecord } from "../scan/record.ts";
@@ -384,4 +386,13 @@ Deno.test("batches sent at once by two callers go one after the other", async ()
     "no request of the first batch after the second batch began",
   );
   assert.equal(topic.keys().length, 120);
+});
+
+Deno.test("a pinned partition count refuses any count other than the first one read", async () => {
+  const counts = [3, 3, 6, 3];
+  const read = pinPartitionCount("t", () => Promise.resolve(counts.shift()!));
+  assert.equal(await read(), 3);
+  assert.equal(await read(), 3);
+  await assert.rejects(read(), PartitionCountChanged);
+  assert.equal(await read(), 3);
 });

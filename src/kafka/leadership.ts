@@ -10,7 +10,8 @@
 import { getLogger } from "@logtape/logtape";
 import type { Kafka } from "kafkajs";
 import type { Config } from "../config/config.ts";
-import { kafkaTransactionalDelivery } from "./client.ts";
+import { kafkaTransactionalDelivery, topicPartitionCount } from "./client.ts";
+import { pinPartitionCount } from "./delivery.ts";
 import {
   coordinationTopic,
   type Election,
@@ -76,12 +77,19 @@ export async function startLeadership(
     await admin.disconnect().catch(() => {});
   }
   let election: Election | null = null;
+  // One count for every term: a new term must not adopt a count changed under the service.
+  const partitions = pinPartitionCount(topic, () => topicPartitionCount(kafka, topic));
   const terms = createTerms<KafkaSession>({
     open: () =>
       openSession(
         config,
         kafka,
-        kafkaTransactionalDelivery(kafka, topic, () => election?.leading() ?? false),
+        kafkaTransactionalDelivery(
+          kafka,
+          topic,
+          () => election?.leading() ?? false,
+          partitions,
+        ),
       ),
     close: (session) => session.delivery.close(),
     begin: hooks.begin,

@@ -205,6 +205,9 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
     let replaced = 0;
     for (;;) {
       if (closed) throw new DeliveryError(new DeliveryClosed(), batch.length, null);
+      if (fatal?.kind === PartitionCountChanged.kind) {
+        throw new DeliveryError(new Error(fatal.message), batch.length, fatal);
+      }
       if (lost) {
         throw new DeliveryError(new Error("this instance no longer leads"), batch.length, null);
       }
@@ -252,7 +255,9 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
         continue;
       }
       if (replaced >= newSessions) {
-        const kind = fatalProducerError(error);
+        const kind = error instanceof PartitionCountChanged
+          ? PartitionCountChanged.kind
+          : fatalProducerError(error);
         fatal = kind === null ? null : { kind, message: (error as Error).message };
         await drop();
         throw new DeliveryError(error, batch.length, fatal);
@@ -288,7 +293,15 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
       return lost;
     },
     async connect() {
-      if (producer === null) await open();
+      if (producer !== null) return;
+      try {
+        await open();
+      } catch (error) {
+        if (!(error instanceof PartitionCountChanged)) throw error;
+        // The term goes on so that its first batch fails with this fatal error, and the
+        // service exits as with HA=off; retrying the term would never cure it.
+        fatal = { kind: PartitionCountChanged.kind, message: error.message };
+      }
     },
     async close() {
       closed = true;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Message } from "kafkajs";
 import kafkajsErrors from "kafkajs/src/errors.js";
-import { DeliveryError, partitionOf } from "./delivery.ts";
+import { DeliveryError, partitionOf, pinPartitionCount } from "./delivery.ts";
 import {
   createTransactionalDelivery,
   fencedError,
@@ -275,4 +275,53 @@ Deno.test("a send that wakes up after close opens no producer that would fence t
   assert.deepEqual(topic.log.filter((l) => l.startsWith("connect")), ["connect 1", "connect 2"]);
   await next.send(records(3));
   assert.equal(next.lostLeadership, false, "the next term was not fenced");
+});
+
+Deno.test("a partition count changed during a term is fatal, as with HA=off", async () => {
+  const topic = new FakeTopic();
+  let count = 3;
+  let failures = 1;
+  topic.fate = () => failures-- > 0 ? unreachable() : "ok";
+  const d = createTransactionalDelivery({
+    topic: "t",
+    newProducer: () => topic.producer(),
+    partitions: () => Promise.resolve(count),
+    mayWrite: () => true,
+    baseMs: 1,
+    capMs: 1,
+  });
+  await d.connect();
+  count = 6; // grown by an operator; the broker hiccup makes a new session read it
+  const error = await d.send(records(4)).catch((e) => e);
+  assert.ok(error instanceof DeliveryError);
+  assert.equal(error.fatal?.kind, "PARTITION_COUNT_CHANGED");
+  assert.equal(d.fatal?.kind, "PARTITION_COUNT_CHANGED");
+  assert.equal(d.lostLeadership, false);
+  assert.deepEqual(topic.committed, []);
+});
+
+Deno.test("the next term does not adopt a changed partition count: its first batch fails fatally", async () => {
+  const topic = new FakeTopic();
+  let count = 3;
+  const partitions = pinPartitionCount("t", () => Promise.resolve(count));
+  const term = () =>
+    createTransactionalDelivery({
+      topic: "t",
+      newProducer: () => topic.producer(),
+      partitions,
+      mayWrite: () => true,
+      baseMs: 1,
+      capMs: 1,
+    });
+  const first = term();
+  await first.send(records(2));
+  await first.close();
+  count = 6;
+  const second = term();
+  await second.connect();
+  const error = await second.send(records(2)).catch((e) => e);
+  assert.ok(error instanceof DeliveryError);
+  assert.equal(error.fatal?.kind, "PARTITION_COUNT_CHANGED");
+  assert.match(error.message, /now has 6 partitions where it had 3/);
+  assert.equal(topic.committed.length, 2, "only the first term's batch");
 });
