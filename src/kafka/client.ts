@@ -18,6 +18,7 @@ import type { Config } from "../config/config.ts";
 import { ConfigError } from "../config/errors.ts";
 import { createDelivery, type Delivery } from "./delivery.ts";
 import { patchKafkajsIdleLoop } from "./kafkajs_patch.ts";
+import { patchKafkajsCommit } from "./kafkajs_commit_patch.ts";
 import { createTransactionalDelivery, type TransactionalDelivery } from "./transactional.ts";
 import { transactionalId } from "./leader.ts";
 
@@ -103,9 +104,13 @@ function scrub(properties: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** Creates the client (no connection yet), with kafkajs's idle timer loop patched out. */
+/**
+ * Creates the client (no connection yet), with kafkajs's idle timer loop patched out and
+ * its commits repeated when their outcome is unknown.
+ */
 export function createKafka(config: KafkaConfig): Kafka {
   patchKafkajsIdleLoop();
+  patchKafkajsCommit();
   return new Kafka(config);
 }
 
