@@ -19,7 +19,11 @@ import { ConfigError } from "../config/errors.ts";
 import { createDelivery, type Delivery } from "./delivery.ts";
 import { patchKafkajsIdleLoop } from "./kafkajs_patch.ts";
 import { patchKafkajsCommit } from "./kafkajs_commit_patch.ts";
-import { createTransactionalDelivery, type TransactionalDelivery } from "./transactional.ts";
+import {
+  createTransactionalDelivery,
+  TRANSACTION_TIMEOUT_MS,
+  type TransactionalDelivery,
+} from "./transactional.ts";
 import { transactionalId } from "./leader.ts";
 
 const log = getLogger(["datagen", "kafka"]);
@@ -155,8 +159,9 @@ export function kafkaTransactionalDelivery(
         idempotent: DELIVERY.idempotent,
         maxInFlightRequests: DELIVERY.maxInFlightRequests,
         transactionalId: transactionalId(topic),
-        // A transaction of a scan's batch takes seconds; a stuck one is aborted by the broker.
-        transactionTimeout: 60_000,
+        // Set explicitly: the delivery commits a transaction only while younger than half
+        // of it. A transaction of a scan's batch takes seconds; a stuck one is aborted.
+        transactionTimeout: TRANSACTION_TIMEOUT_MS,
         createPartitioner: Partitioners.DefaultPartitioner,
         retry: { retries: DELIVERY.retries, initialRetryTime: 300, maxRetryTime: 15_000 },
       }),

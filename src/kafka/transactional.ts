@@ -48,6 +48,12 @@ import {
 
 const log = getLogger(["datagen", "kafka"]);
 
+/**
+ * The producer's `transaction.timeout.ms`: the coordinator aborts a transaction open longer
+ * than this (and bumps the epoch, so that the producer's next request is refused as fenced).
+ */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
+
 /** Kafka errors that mean another producer with the same `transactional.id` took over. */
 export const FENCED_ERRORS: readonly string[] = ["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"];
 
@@ -79,6 +85,13 @@ export interface TransactionalOptions {
   unreachableSends?: number;
   /** New sessions tried for one batch before it fails (default {@link NEW_SESSIONS}). */
   newSessions?: number;
+  /**
+   * The producer's `transaction.timeout.ms` (default {@link TRANSACTION_TIMEOUT_MS}). A
+   * transaction is committed only while younger than half of it, else sent again in a new one.
+   */
+  transactionTimeoutMs?: number;
+  /** Monotonic clock in milliseconds (default `performance.now`). */
+  now?: () => number;
   baseMs?: number;
   capMs?: number;
   random?: () => number;
@@ -95,6 +108,18 @@ export class NoLongerLeads extends Error {
   constructor() {
     super("this instance no longer leads");
     this.name = "NoLongerLeads";
+  }
+}
+
+/** A transaction ran too long to be committed safely before the coordinator's timeout. */
+export class TransactionTooLong extends Error {
+  constructor(elapsedMs: number, budgetMs: number) {
+    super(
+      `the transaction has run ${
+        Math.round(elapsedMs)
+      } ms, more than the ${budgetMs} ms allowed before its commit`,
+    );
+    this.name = "TransactionTooLong";
   }
 }
 
@@ -116,6 +141,10 @@ export function fencedError(error: unknown): string | null {
 export function createTransactionalDelivery(options: TransactionalOptions): TransactionalDelivery {
   const unreachableSends = options.unreachableSends ?? UNREACHABLE_SENDS;
   const newSessions = options.newSessions ?? NEW_SESSIONS;
+  const timeoutMs = options.transactionTimeoutMs ?? TRANSACTION_TIMEOUT_MS;
+  // Well under the timeout: a commit repeated after a coordinator failover still lands in time.
+  const budgetMs = timeoutMs / 2;
+  const now = options.now ?? (() => performance.now());
   const wait = {
     baseMs: options.baseMs ?? 1000,
     capMs: options.capMs ?? 15_000,
@@ -177,8 +206,13 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
   async function attempt(batch: readonly StreamRecord[]): Promise<{ aborted: boolean }> {
     const current = producer!;
     const transaction = await current.transaction();
+    const began = now();
+    const inTime = () => {
+      if (now() - began > budgetMs) throw new TransactionTooLong(now() - began, budgetMs);
+    };
     try {
       for (const [partition, records] of groupByPartition(batch, partitions)) {
+        inTime();
         // One partition a request, one request at a time within the transaction.
         const answer = await transaction.send({
           topic: options.topic,
@@ -192,11 +226,16 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
       }
       // The sends may have taken long: commit only while no newer term can have fenced.
       if (!options.mayWrite()) throw new NoLongerLeads();
+      inTime();
+      log.debug("Committing the transaction of {records} records", { records: batch.length });
       await transaction.commit();
       return { aborted: false };
     } catch (error) {
       const aborted = await transaction.abort().then(() => true, () => false);
-      throw Object.assign(new Error((error as Error).message, { cause: error }), { aborted });
+      throw Object.assign(new Error((error as Error).message, { cause: error }), {
+        aborted,
+        elapsedMs: now() - began,
+      });
     }
   }
 
@@ -216,6 +255,7 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
         stepDown(new Error("this instance no longer leads"), batch.length);
       }
       let error: unknown;
+      let elapsedMs = 0;
       try {
         if (producer === null) await open();
         await attempt(batch);
@@ -223,12 +263,28 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
         return;
       } catch (caught) {
         error = (caught as { cause?: unknown }).cause ?? caught;
+        elapsedMs = (caught as { elapsedMs?: number }).elapsedMs ?? 0;
       }
       if (closed) {
         await drop();
         throw new DeliveryError(new DeliveryClosed(), batch.length, null);
       }
-      if (fencedError(error) !== null || error instanceof NoLongerLeads) {
+      // Refused as fenced after the transaction outlived transaction.timeout.ms, while the
+      // lease still holds (so no newer leader exists): the coordinator aborted it, nobody
+      // took over. A new session sends the batch again.
+      const timedOut = fencedError(error) !== null && elapsedMs >= timeoutMs &&
+        options.mayWrite();
+      if (timedOut) {
+        log.warn(
+          "The transaction of {records} records ran {elapsedMs} ms, past transaction.timeout.ms ({timeoutMs} ms), and the coordinator aborted it ({error}); no other instance fenced this one, so it stays leader",
+          {
+            records: batch.length,
+            elapsedMs: Math.round(elapsedMs),
+            timeoutMs,
+            error: (error as Error).message,
+          },
+        );
+      } else if (fencedError(error) !== null || error instanceof NoLongerLeads) {
         await drop();
         stepDown(error, batch.length);
       }

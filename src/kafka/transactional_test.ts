@@ -45,6 +45,8 @@ class FakeTopic {
   fate: (send: { producer: number; partition: number }) => "ok" | Error = () => "ok";
   /** Aborts of transactions that sent something fail (the broker is away). */
   failAbort = false;
+  /** What a fenced producer's requests are refused with. */
+  fencedAs = "PRODUCER_FENCED";
   /** Runs while a producer's fence (its first transaction) is on the wire. */
   duringFence: (producer: number) => Promise<void> = () => Promise.resolve();
 
@@ -75,7 +77,7 @@ class FakeTopic {
         this.log.push(`begin ${id}`);
         return {
           send: (record: { messages: Message[] }) => {
-            if (fenced()) return Promise.reject(protocolError("PRODUCER_FENCED"));
+            if (fenced()) return Promise.reject(protocolError(this.fencedAs));
             attempted = true;
             const partition = record.messages[0].partition!;
             const fate = this.fate({ producer: id, partition });
@@ -86,7 +88,7 @@ class FakeTopic {
             return Promise.resolve([{ topicName: "t", partition, errorCode: 0 }]);
           },
           commit: () => {
-            if (fenced()) return Promise.reject(protocolError("PRODUCER_FENCED"));
+            if (fenced()) return Promise.reject(protocolError(this.fencedAs));
             open = false;
             this.committed.push(...pending);
             this.log.push(`commit ${id}`);
@@ -324,4 +326,65 @@ Deno.test("the next term does not adopt a changed partition count: its first bat
   assert.equal(error.fatal?.kind, "PARTITION_COUNT_CHANGED");
   assert.match(error.message, /now has 6 partitions where it had 3/);
   assert.equal(topic.committed.length, 2, "only the first term's batch");
+});
+
+Deno.test("a transaction past transaction.timeout.ms is not taken for another leader: sent again, still leading", async () => {
+  const topic = new FakeTopic();
+  let clock = 0;
+  let sends = 0;
+  topic.fate = () => {
+    // The first send is stuck in retries for 61 s; the coordinator aborts the transaction.
+    if (sends++ === 0) {
+      clock += 61_000;
+      topic.epoch++;
+      topic.fencedAs = "INVALID_PRODUCER_EPOCH";
+    }
+    return "ok";
+  };
+  const d = createTransactionalDelivery({
+    topic: "t",
+    newProducer: () => topic.producer(),
+    partitions: () => Promise.resolve(3),
+    mayWrite: () => true,
+    transactionTimeoutMs: 60_000,
+    now: () => clock,
+    baseMs: 1,
+    capMs: 1,
+  });
+  await d.send(records(10));
+  assert.equal(d.lostLeadership, false, "no step-down: nobody else leads");
+  assert.equal(d.sessions, 2);
+  assert.deepEqual(topic.committed.map((r) => r.producer), Array(10).fill(2));
+});
+
+Deno.test("a transaction older than half of transaction.timeout.ms is not committed but sent again in a new one", async () => {
+  const topic = new FakeTopic();
+  let clock = 0;
+  let sends = 0;
+  topic.fate = () => {
+    if (sends++ === 0) clock += 31_000;
+    return "ok";
+  };
+  const d = createTransactionalDelivery({
+    topic: "t",
+    newProducer: () => topic.producer(),
+    partitions: () => Promise.resolve(3),
+    mayWrite: () => true,
+    transactionTimeoutMs: 60_000,
+    now: () => clock,
+    baseMs: 1,
+    capMs: 1,
+  });
+  await d.send(records(10));
+  assert.equal(d.sessions, 2);
+  assert.deepEqual(topic.committed.map((r) => r.producer), Array(10).fill(2));
+});
+
+Deno.test("fenced after a short transaction is a loss of leadership, even while the lease holds", async () => {
+  const topic = new FakeTopic();
+  const d = delivery(topic);
+  await d.connect();
+  topic.epoch++; // another producer of the same id fenced this one
+  await assert.rejects(d.send(records(3)), DeliveryError);
+  assert.equal(d.lostLeadership, true);
 });
