@@ -8,14 +8,16 @@
  * Flags: --runs N (10), --streams N (20000), --latency MS (40),
  * --first-kill MS (0), --step MS (400): kill moments, counted from the start of the scan, --out PATH (bench/failover_results.json),
  * --mode once|service (`once`: `--once`, idempotent delivery; `service`: the scheduled service
- * with HA=on, i.e. leader election and transactional delivery).
+ * with HA=on, i.e. leader election and transactional delivery), --kill partition-leader|
+ * transaction-coordinator (default: the partition leader with `once`, the transaction
+ * coordinator, as a commit begins, with `service`).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { startKafkaCluster } from "../dev/kafka/cluster.ts";
-import { type FailoverRun, runFailover } from "../tests/support/failover.ts";
+import { type FailoverRun, type FailoverTarget, runFailover } from "../tests/support/failover.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -27,9 +29,17 @@ const { values } = parseArgs({
     step: { type: "string", default: "400" },
     out: { type: "string", default: "bench/failover_results.json" },
     mode: { type: "string", default: "once" },
+    kill: { type: "string" },
   },
 });
 const streams = Number(values.streams);
+const mode = values.mode === "service" ? "service" : "once";
+if (values.mode !== mode) throw new Error(`--mode ${values.mode}: use once or service`);
+const target: FailoverTarget = (values.kill ??
+  (mode === "service" ? "transaction-coordinator" : "partition-leader")) as FailoverTarget;
+if (!["partition-leader", "transaction-coordinator"].includes(target)) {
+  throw new Error(`--kill ${values.kill}: use partition-leader or transaction-coordinator`);
+}
 
 await using cluster = await startKafkaCluster();
 const runs: FailoverRun[] = [];
@@ -39,6 +49,8 @@ for (let i = 0; i < Number(values.runs); i++) {
     streams,
     latencyMs: Number(values.latency),
     killAfterMs,
+    mode,
+    target,
   });
   console.log(JSON.stringify(run));
   runs.push(run);
@@ -49,7 +61,8 @@ const report = {
   settings: {
     streams,
     latencyMs: Number(values.latency),
-    mode: values.mode,
+    mode,
+    kill: target,
     deno: Deno.version.deno,
   },
   runs,
@@ -57,10 +70,15 @@ const report = {
   repaired: runs.filter((r) => r.repaired).length,
   okWithMissingRecords: lossy.length,
   runsWithDuplicates: runs.filter((r) => r.duplicateKeys > 0).length,
+  runsWithRepeatedCommits: runs.filter((r) => r.commitRepeats > 0).length,
 };
 console.log(JSON.stringify(report, null, 2));
 await Deno.writeTextFile(values.out!, JSON.stringify(report, null, 2) + "\n");
 if (lossy.length > 0 || runs.some((r) => r.keys !== streams)) {
   console.error("error: a run lost records");
+  Deno.exit(1);
+}
+if (runs.some((r) => r.duplicateKeys > 0)) {
+  console.error("error: a run wrote a key twice within one scan");
   Deno.exit(1);
 }

@@ -1,13 +1,16 @@
 /**
  * The failover scenario: a `--once` scan of the simulator into a topic of a
  * three-node cluster (replication 3, `min.insync.replicas=2`), with the
- * leader of partition 0 SIGKILLed at a chosen moment of the scan. Shared by
- * the failover test and `deno task bench:failover`.
+ * leader of partition 0 SIGKILLed at a chosen moment of the scan; or, with
+ * HA=on, the transaction coordinator of the topic's transactional id, as
+ * the first commit after that moment begins. Shared by the failover test and
+ * `deno task bench:failover`.
  *
  * @module
  */
 
 import type { KafkaCluster } from "../../dev/kafka/cluster.ts";
+import { transactionCoordinatorOf } from "./coordinator.ts";
 import { createTopic, readTopic, uniqueTopic } from "./kafka.ts";
 import { NO_SCHEDULED_SCANS, runService, startService } from "./service.ts";
 
@@ -23,7 +26,7 @@ export interface FailoverRun {
   outcome: string;
   /** Distinct keys in the topic after the scan (and the repair scan, when the first failed). */
   keys: number;
-  /** Keys with more than one record from the first scan. */
+  /** Keys with more than one record of the same scan (`scan-id` header), as read_committed readers see them. */
   duplicateKeys: number;
   /** Whether a second scan ran because the first one failed. */
   repaired: boolean;
@@ -31,7 +34,14 @@ export interface FailoverRun {
   newSessions: number;
   /** Batches sent again after a failed send (any kind), from the scan's warnings. */
   resends: number;
+  /** Which node was killed: the partition's leader or the transaction coordinator. */
+  target: FailoverTarget;
+  /** Commits repeated because their outcome was unknown, from the warnings. */
+  commitRepeats: number;
 }
+
+/** What the scenario kills. */
+export type FailoverTarget = "partition-leader" | "transaction-coordinator";
 
 /** Settings of {@link runFailover}. */
 export interface FailoverOptions {
@@ -44,6 +54,12 @@ export interface FailoverOptions {
    * start-up scan is the one observed.
    */
   mode?: "once" | "service";
+  /**
+   * `partition-leader` (default): the leader of partition 0, `killAfterMs` into the scan.
+   * `transaction-coordinator` (service mode): the coordinator of `twitch-datagen.<topic>`,
+   * as the first commit that begins `killAfterMs` into the scan is sent.
+   */
+  target?: FailoverTarget;
 }
 
 function environment(cluster: KafkaCluster, topic: string, options: FailoverOptions) {
@@ -76,8 +92,17 @@ export async function runFailover(
   await cluster.waitForIsr(topic, 3);
   const env = environment(cluster, topic, options);
   const serviceMode = options.mode === "service";
+  const target = options.target ?? "partition-leader";
+  if (target === "transaction-coordinator" && !serviceMode) {
+    throw new Error("only the service (HA=on) has a transaction coordinator to kill");
+  }
   const service = serviceMode
-    ? startService([], { ...env, SCHEDULE: NO_SCHEDULED_SCANS })
+    ? startService([], {
+      ...env,
+      SCHEDULE: NO_SCHEDULED_SCANS,
+      // The delivery logs each commit as it begins (debug), which times the kill.
+      ...(target === "transaction-coordinator" ? { LOG_LEVEL: "debug" } : {}),
+    })
     : startService(["--once"], env);
   let killed = -1;
   const killer = (async () => {
@@ -87,7 +112,23 @@ export async function runFailover(
     const status = await Promise.race([service.process.status, Promise.resolve(null)]);
     if (status !== null) return;
     if (service.logs().some((l) => /^Scan (ok|failed|aborted)/.test(String(l.message)))) return;
-    killed = await cluster.leaderOf(topic, 0);
+    if (target === "transaction-coordinator") {
+      const coordinator = await transactionCoordinatorOf(
+        cluster.brokers,
+        `twitch-datagen.${topic}`,
+      );
+      const before = new Set(service.logs());
+      const line = await service.waitForLog(
+        (l) =>
+          !before.has(l) &&
+          /^(Committing the transaction|Scan (ok|failed|aborted))/.test(String(l.message)),
+        120_000,
+      );
+      if (!String(line.message).startsWith("Committing")) return;
+      killed = coordinator;
+    } else {
+      killed = await cluster.leaderOf(topic, 0);
+    }
     if (killed > 0) await cluster.node(killed).kill();
   })();
   let code: number;
@@ -117,17 +158,25 @@ export async function runFailover(
   const newSessions =
     lines.filter((l) => String(l.message).startsWith("Replacing the Kafka producer"))
       .length;
-  const resends = lines.filter((l) => / again /.test(String(l.message))).length;
+  const repeat = (l: { message?: unknown }) =>
+    String(l.message).startsWith("The commit's outcome is unknown");
+  const resends = lines.filter((l) => / again /.test(String(l.message)) && !repeat(l)).length;
+  const commitRepeats = lines.filter(repeat).length;
   if (killed > 0) {
     await cluster.node(killed).start();
     await cluster.waitForIsr(topic, 3, { timeoutMs: 120_000 });
   }
   const first = await readTopic(cluster.bootstrap, topic);
-  const perKey = new Map<string, number>();
-  for (const record of first) perKey.set(record.key!, (perKey.get(record.key!) ?? 0) + 1);
-  const duplicateKeys = [...perKey.values()].filter((n) => n > 1).length;
+  // A new term scans again (its records carry another scan id): only a key twice within one
+  // scan is a duplicate.
+  const perScanKey = new Map<string, number>();
+  for (const record of first) {
+    const id = `${record.headers["scan-id"]} ${record.key}`;
+    perScanKey.set(id, (perScanKey.get(id) ?? 0) + 1);
+  }
+  const duplicateKeys = [...perScanKey.values()].filter((n) => n > 1).length;
   let repaired = false;
-  let keys = perKey.size;
+  let keys = new Set(first.map((r) => r.key)).size;
   if (code !== 0) {
     repaired = true;
     const again = await runService(["--once"], env);
@@ -144,5 +193,7 @@ export async function runFailover(
     repaired,
     newSessions,
     resends,
+    target,
+    commitRepeats,
   };
 }
