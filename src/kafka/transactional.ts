@@ -92,6 +92,8 @@ export interface TransactionalOptions {
   transactionTimeoutMs?: number;
   /** Monotonic clock in milliseconds (default `performance.now`). */
   now?: () => number;
+  /** Waits between attempts (default a timer); tests pass their own scheduler. */
+  sleep?: (ms: number) => Promise<void>;
   baseMs?: number;
   capMs?: number;
   random?: () => number;
@@ -145,6 +147,7 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
   // Well under the timeout: a commit repeated after a coordinator failover still lands in time.
   const budgetMs = timeoutMs / 2;
   const now = options.now ?? (() => performance.now());
+  const pause = options.sleep ?? sleep;
   const wait = {
     baseMs: options.baseMs ?? 1000,
     capMs: options.capMs ?? 15_000,
@@ -307,7 +310,7 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
             attempts: unreachableSends,
           },
         );
-        await sleep(waitMs);
+        await pause(waitMs);
         continue;
       }
       if (replaced >= newSessions) {
@@ -332,7 +335,7 @@ export function createTransactionalDelivery(options: TransactionalOptions): Tran
         },
       );
       await drop();
-      await sleep(waitMs);
+      await pause(waitMs);
     }
   }
 
