@@ -88,6 +88,7 @@ export async function runFailover(
     partitions: 3,
     replicationFactor: 3,
     config: { "cleanup.policy": "compact" },
+    waitForLeaders: false,
   });
   await cluster.waitForIsr(topic, 3);
   const env = environment(cluster, topic, options);

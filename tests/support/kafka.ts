@@ -188,9 +188,15 @@ export interface CreateTopicOptions {
   replicationFactor?: number;
   /** Topic settings such as `cleanup.policy`. */
   config?: Record<string, string>;
+  /**
+   * Whether kafkajs waits for the partitions' leaders (default true). Its wait lets an
+   * UNKNOWN_TOPIC_OR_PARTITION from a broker whose metadata lags escape as an unhandled
+   * rejection; callers that wait for the ISR themselves pass false.
+   */
+  waitForLeaders?: boolean;
 }
 
-/** Creates `topic` and waits until its partitions have leaders. */
+/** Creates `topic` and, unless told otherwise, waits until its partitions have leaders. */
 export async function createTopic(
   brokers: string | string[],
   topic: string,
@@ -198,7 +204,7 @@ export async function createTopic(
 ): Promise<void> {
   await withAdmin(brokers, async (admin) => {
     const created = await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: options.waitForLeaders ?? true,
       topics: [{
         topic,
         numPartitions: options.partitions ?? 1,
