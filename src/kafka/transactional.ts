@@ -24,6 +24,13 @@
  * and it asks again after its own fence and before every commit: a fence can
  * land late, and only a lease still valid after it proves that no newer term
  * has begun (a newer leader is elected only once this lease has run out).
+ * Once closed (its term ended), a delivery opens no producer again.
+ *
+ * A transaction is committed only while younger than half the producer's
+ * `transaction.timeout.ms`; an older one is sent again in a new transaction.
+ * The coordinator aborts one that outlives the timeout and bumps the epoch,
+ * so that the next request is refused as fenced: while the lease holds, that
+ * is a timeout, not another leader, and the batch goes again in a new session.
  *
  * @module
  */
