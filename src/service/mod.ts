@@ -7,219 +7,29 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig } from "kafkajs";
-import type { Config } from "./config/config.ts";
-import type { StreamSource } from "./helix/client.ts";
-import { createBatcher, type RecordSink } from "./scan/batcher.ts";
-import { planScan, splitsByLanguage } from "./scan/plan.ts";
-import { runScan, type ScanFailure, type ScanOutcome, type ScanSummary } from "./scan/scan.ts";
-import { LanguageAudit } from "./scan/audit.ts";
-import type { LiveState } from "./scan/endings.ts";
-import { createKafka, DELIVERY, kafkaDelivery } from "./kafka/client.ts";
-import { NEW_SESSIONS } from "./kafka/delivery.ts";
-import { type KafkaSession, openSession, prepareTopics } from "./kafka/session.ts";
-import { type Leadership, startLeadership } from "./kafka/leadership.ts";
-import { roleReadiness, transactionalId } from "./kafka/leader.ts";
-import { type Metrics, projectedScanMs, recordScan } from "./ops/metrics.ts";
-import { readiness, schedulePeriod } from "./ops/readiness.ts";
-import { type CadenceNotice, createCadence, onScanEnd, onTick } from "./ops/schedule.ts";
-import { serveOps } from "./ops/http.ts";
-import { backoffDelay, sleep } from "./util/retry.ts";
-import { describeKafkaError, fatalProducerError } from "./kafka/errors.ts";
-import { type EventSub, startEventSub, WatchLedger } from "./eventsub/mod.ts";
-import type { EventSubApi } from "./eventsub/twitch.ts";
+import { createBatcher } from "../scan/batcher.ts";
+import { splitsByLanguage } from "../scan/plan.ts";
+import { LanguageAudit } from "../scan/audit.ts";
+import { createKafka } from "../kafka/client.ts";
+import { NEW_SESSIONS } from "../kafka/delivery.ts";
+import { type KafkaSession, prepareTopics } from "../kafka/session.ts";
+import { type Leadership, startLeadership } from "../kafka/leadership.ts";
+import { roleReadiness, transactionalId } from "../kafka/leader.ts";
+import { projectedScanMs, recordScan } from "../ops/metrics.ts";
+import { readiness, schedulePeriod } from "../ops/readiness.ts";
+import { createCadence, onScanEnd, onTick } from "../ops/schedule.ts";
+import { serveOps } from "../ops/http.ts";
+import { backoffDelay, sleep } from "../util/retry.ts";
+import { describeKafkaError, fatalProducerError } from "../kafka/errors.ts";
+import { type EventSub, startEventSub, WatchLedger } from "../eventsub/mod.ts";
+import { learnLanguages, openKafka, runOneScan, type ServiceContext } from "./context.ts";
+import { logCadence, logDelivery, logScan } from "./report.ts";
+
+export type { ServiceContext } from "./context.ts";
+export { dryRun, runOnce } from "./once.ts";
+export { describeFailure, logScan } from "./report.ts";
 
 const log = getLogger(["datagen", "service"]);
-
-/** What every mode needs. */
-export interface ServiceContext {
-  config: Config;
-  source: StreamSource;
-  metrics: Metrics;
-  /** The watchlist's EventSub server and Helix edge (scheduled service only). */
-  eventsub?: { url: string; api: EventSubApi };
-}
-
-/** Logs a scan's one summary line; `sink` names where records go ("Kafka", or "stdout"). */
-export function logScan(summary: ScanSummary, sink = "Kafka"): void {
-  const { scanId, result, failure, ...numbers } = summary;
-  const error = failure === undefined ? undefined : describeFailure(failure, sink);
-  const properties = {
-    scanId,
-    result,
-    ...numbers,
-    // A server that sends no Ratelimit headers leaves the budget unknown.
-    rateLimitRemaining: numbers.rateLimitRemaining ?? "unknown",
-    ...(failure ? { stage: failure.stage, error } : {}),
-  };
-  if (result === "ok") {
-    log.info(
-      "Scan ok: {distinct} streams on {pages} pages, {duplicates} duplicates dropped, {records} records, {ended} ended, {expired} expired, {deselected} deselected, {recovered} recovered in {durationMs} ms; {points} rate-limit points (at least {rateBoundMs} ms at the rate limit), {rateLimitRemaining} left",
-      properties,
-    );
-  } else {
-    log.error(`Scan ${result}: {error}`, properties);
-  }
-}
-
-/** One line saying why a scan did not succeed. */
-export function describeFailure(failure: ScanFailure, sink = "Kafka"): string {
-  switch (failure.stage) {
-    case "kafka":
-      return sink === "Kafka"
-        ? `producing to Kafka failed: ${failure.message}`
-        : `writing to ${sink} failed: ${failure.message}`;
-    case "lookup":
-      return `look-up of missing streams failed: ${failure.message}`;
-    case "aborted":
-      // "shutting down", or why a term of leadership ended.
-      return failure.message;
-    default:
-      return failure.message;
-  }
-}
-
-/** Whether the one scan of `--once` or `--dry-run` is an audit. */
-function auditOnce(config: Config): LanguageAudit | null {
-  return config.audit && splitsByLanguage(config.filters, config.scan.mode)
-    ? new LanguageAudit(0)
-    : null;
-}
-
-/** Adds what an audit found to the split; each new language is logged once and counted. */
-function learnLanguages(
-  audit: LanguageAudit,
-  outcome: ScanOutcome,
-  metrics: Metrics,
-): void {
-  for (const language of audit.learn(outcome.languages)) {
-    metrics.unlistedLanguages.inc();
-    log.warn(
-      "Found live streams in language {language}, outside the language split; it joins the split from now on",
-      { language },
-    );
-  }
-}
-
-function runOneScan(
-  context: ServiceContext,
-  options: {
-    sink: RecordSink;
-    previous: LiveState | null;
-    signal?: AbortSignal;
-    /** Page unsplit (an audit). */
-    audit?: boolean;
-    extraLanguages?: readonly string[];
-    /** What EventSub saw: newer events overrule older pages. */
-    events?: WatchLedger;
-  },
-) {
-  const { config } = context;
-  if (options.audit) log.info("Audit scan: paging unsplit to find languages outside the split");
-  return runScan({
-    source: context.source,
-    sink: options.sink,
-    plan: planScan(config.filters, config.scan.mode, {
-      audit: options.audit,
-      extraLanguages: options.extraLanguages,
-    }),
-    previous: options.previous,
-    scanId: crypto.randomUUID(),
-    concurrency: config.scan.concurrency,
-    maxStreams: config.filters.maxStreams,
-    selection: config.filters,
-    signal: options.signal,
-    events: options.events,
-  });
-}
-
-/** `--dry-run`: one scan, records printed as JSON lines on stdout; no broker. */
-export async function dryRun(context: ServiceContext): Promise<number> {
-  const encoder = new TextEncoder();
-  // A reader that has read enough (`| head -3`) closes the pipe: stop quietly, that is success.
-  const closed = new AbortController();
-  const sink = createBatcher(async (batch) => {
-    if (closed.signal.aborted) return;
-    const text = batch.map((r) =>
-      JSON.stringify({
-        key: r.key,
-        value: r.value === null ? null : JSON.parse(r.value),
-        timestamp: r.timestamp,
-        headers: r.headers,
-      }) + "\n"
-    ).join("");
-    const bytes = encoder.encode(text);
-    try {
-      let written = 0;
-      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
-    } catch (error) {
-      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-      closed.abort();
-    }
-  });
-  const audit = auditOnce(context.config);
-  const outcome = await runOneScan(context, {
-    sink,
-    previous: null,
-    signal: closed.signal,
-    audit: audit !== null,
-  });
-  if (audit !== null) learnLanguages(audit, outcome, context.metrics);
-  const { summary } = outcome;
-  if (closed.signal.aborted) {
-    log.debug("Stopped: stdout was closed");
-    return 0;
-  }
-  logScan(summary, "stdout");
-  return summary.result === "ok" ? 0 : 1;
-}
-
-async function openKafka(config: Config, kafkaConfig: KafkaConfig): Promise<KafkaSession> {
-  const kafka = createKafka(kafkaConfig);
-  await prepareTopics(config, kafka);
-  return await openSession(config, kafka, kafkaDelivery(kafka, config.kafka.topic));
-}
-
-function logDelivery(config: Config) {
-  log.info(
-    "Producing to {topic} on {brokers}: idempotent={idempotent}, acks=all, maxInFlight={maxInFlight}, retries={retries}, compression={compression}",
-    {
-      topic: config.kafka.topic,
-      brokers: config.kafka.brokers.join(","),
-      idempotent: DELIVERY.idempotent,
-      maxInFlight: DELIVERY.maxInFlightRequests,
-      retries: DELIVERY.retries,
-      compression: DELIVERY.compression,
-    },
-  );
-}
-
-/** `--once`: one scan produced to Kafka; exit 0 when every record is acknowledged. */
-export async function runOnce(context: ServiceContext, kafkaConfig: KafkaConfig): Promise<number> {
-  logDelivery(context.config);
-  let session: KafkaSession;
-  try {
-    session = await openKafka(context.config, kafkaConfig);
-  } catch (error) {
-    log.error("Cannot use Kafka: {error}", { error: describeKafkaError(error, context.config) });
-    return 1;
-  }
-  try {
-    const sink = createBatcher(session.delivery.send);
-    const audit = auditOnce(context.config);
-    const outcome = await runOneScan(context, {
-      sink,
-      previous: session.state,
-      audit: audit !== null,
-    });
-    if (audit !== null) learnLanguages(audit, outcome, context.metrics);
-    const { summary } = outcome;
-    recordScan(context.metrics, summary, Date.now());
-    logScan(summary);
-    return summary.result === "ok" ? 0 : 1;
-  } finally {
-    await session.delivery.close();
-  }
-}
 
 /** How long a running scan may take to stop after SIGTERM before it is abandoned. */
 export const SHUTDOWN_GRACE_MS = 20_000;
@@ -488,18 +298,6 @@ export async function runService(
   Deno.removeSignalListener("SIGTERM", onSignal);
   log.info("Stopped");
   return fatal === null ? 0 : 1;
-}
-
-/** Logs that scans stopped (or started again) fitting the schedule. */
-function logCadence(notice: CadenceNotice, schedule: string, points: number | null): void {
-  if (notice.kind === "fits") {
-    log.info("Scans fit the schedule {schedule} again", { schedule });
-    return;
-  }
-  log.warn(
-    "Scans no longer fit the schedule {schedule}: a full scan takes about {cadenceSeconds} s ({points} rate-limit points), so scans run back to back, one every {cadenceSeconds} s",
-    { schedule, cadenceSeconds: Math.round(notice.cadenceMs / 1000), points },
-  );
 }
 
 /** A broker probe for readiness that fails fast (no retries) and never overlaps itself. */
