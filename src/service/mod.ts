@@ -1,40 +1,67 @@
 /**
  * The ways the service runs: one scan printed (`--dry-run`), one scan
  * produced (`--once`), or scans on a schedule until a signal stops them.
+ * The scheduled service is wired here from its pieces: the process's
+ * lifecycle (`lifecycle.ts`), connecting and the election (`connect.ts`),
+ * the scheduler (`scheduler.ts`), one scan's wiring (`scheduled_scan.ts`),
+ * the watchlist's hand-over to the current term (`watch.ts`) and readiness
+ * (`status.ts`).
  *
  * @module
  */
 
 import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig } from "kafkajs";
-import { createBatcher } from "../scan/batcher.ts";
+import type { Config } from "../config/config.ts";
 import { splitsByLanguage } from "../scan/plan.ts";
 import { LanguageAudit } from "../scan/audit.ts";
 import { createKafka } from "../kafka/client.ts";
-import { NEW_SESSIONS } from "../kafka/delivery.ts";
 import { type KafkaSession, prepareTopics } from "../kafka/session.ts";
 import { type Leadership, startLeadership } from "../kafka/leadership.ts";
-import { roleReadiness, transactionalId } from "../kafka/leader.ts";
-import { projectedScanMs, recordScan } from "../ops/metrics.ts";
-import { readiness, schedulePeriod } from "../ops/readiness.ts";
-import { createCadence, onScanEnd, onTick } from "../ops/schedule.ts";
-import { serveOps } from "../ops/http.ts";
-import { backoffDelay, sleep } from "../util/retry.ts";
 import { describeKafkaError, fatalProducerError } from "../kafka/errors.ts";
-import { type EventSub, startEventSub, WatchLedger } from "../eventsub/mod.ts";
-import { learnLanguages, openKafka, runOneScan, type ServiceContext } from "./context.ts";
-import { logCadence, logDelivery, logScan } from "./report.ts";
+import type { Metrics } from "../ops/metrics.ts";
+import { schedulePeriod } from "../ops/readiness.ts";
+import { serveOps } from "../ops/http.ts";
+import { startEventSub, WatchLedger } from "../eventsub/mod.ts";
+import { openKafka, runOneScan, type ServiceContext } from "./context.ts";
+import { connect } from "./connect.ts";
+import {
+  createLifecycle,
+  createShutdown,
+  type Lifecycle,
+  listenForSignals,
+  REAL_CLOCK,
+} from "./lifecycle.ts";
+import { logCadence, logDelivery } from "./report.ts";
+import { createScanner } from "./scheduled_scan.ts";
+import { createScheduler, type ScanTarget } from "./scheduler.ts";
+import {
+  createProbe,
+  createStatus,
+  PROBE_INTERVAL_MS,
+  serviceReadiness,
+  type ServiceStatus,
+  setBrokerReachable,
+} from "./status.ts";
+import { createHandOver } from "./watch.ts";
 
 export type { ServiceContext } from "./context.ts";
 export { dryRun, runOnce } from "./once.ts";
 export { describeFailure, logScan } from "./report.ts";
+export { SHUTDOWN_GRACE_MS } from "./lifecycle.ts";
 
 const log = getLogger(["datagen", "service"]);
 
-/** How long a running scan may take to stop after SIGTERM before it is abandoned. */
-export const SHUTDOWN_GRACE_MS = 20_000;
-/** How often the broker is probed between scans (readiness). */
-const PROBE_INTERVAL_MS = 10_000;
+/** HA=off: the one producer session of the run; HA=on: the instance's leadership. */
+type Connection =
+  | { kind: "session"; session: KafkaSession }
+  | { kind: "leadership"; leadership: Leadership };
+
+/** What the terms of leadership call; bound to the scheduler once the scans are set up. */
+interface TermHooks {
+  begin(): void;
+  end(): Promise<void>;
+}
 
 /** The service: scans on the schedule until SIGINT or SIGTERM. Resolves to the exit code. */
 export async function runService(
@@ -42,284 +69,140 @@ export async function runService(
   kafkaConfig: KafkaConfig,
 ): Promise<number> {
   const { config, metrics } = context;
-  const shutdown = new AbortController();
-  const onSignal = () => {
-    if (!shutdown.signal.aborted) {
-      log.info("Shutting down: no new scans; a running scan may finish");
-    }
-    shutdown.abort();
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-
-  const status = {
-    brokerReachable: false,
-    lastSuccessAt: null as number | null,
-    lastScanMs: null as number | null,
-  };
-  // HA=on: set once the instance joined the leader election.
-  let leadership: Leadership | null = null;
-  const ready = () => {
-    const verdict = readiness({ ...status, schedule: config.schedule, now: Date.now() });
-    return leadership === null
-      ? verdict
-      : roleReadiness(leadership.role, status.brokerReachable, verdict);
-  };
-  // Set when the producer cannot go on: /healthz fails and the process exits non-zero,
-  // so that its supervisor (systemd, Compose, Kubernetes) restarts it.
-  let fatal: string | null = null;
-  const health = () => fatal === null ? { ok: true, reason: "ok" } : { ok: false, reason: fatal };
+  const lifecycle = createLifecycle();
+  const unlisten = listenForSignals(lifecycle);
+  const status = createStatus();
+  let connection: Connection | null = null;
+  const role = () => connection?.kind === "leadership" ? connection.leadership.role : null;
   const server = config.http.port === 0 ? null : serveOps(
-    { host: config.http.host, port: config.http.port, signal: shutdown.signal },
-    { readiness: ready, health, metrics },
+    { host: config.http.host, port: config.http.port, signal: lifecycle.signal },
+    {
+      readiness: () =>
+        serviceReadiness(status, { schedule: config.schedule, now: Date.now(), role: role() }),
+      health: lifecycle.health,
+      metrics,
+    },
   );
   logDelivery(config);
-
-  // Connect with backoff until it works or the service is stopped.
-  const stopped = new Promise<null>((resolve) =>
-    shutdown.signal.addEventListener("abort", () => resolve(null), { once: true })
-  );
-  let session: KafkaSession | null = null;
   // HA=on: scans start and stop with the terms of leadership, bound once the scans are set up.
-  const terms = {
-    begin: () => {},
-    end: (): Promise<void> => Promise.resolve(),
-  };
-  const ha = config.ha;
-  const connected = () => ha === null ? session !== null : leadership !== null;
-  for (let attempt = 1; !connected() && !shutdown.signal.aborted; attempt++) {
-    try {
-      // kafkajs retries a connection for about ten seconds; a stop must not wait for that.
-      if (ha === null) {
-        const opening = openKafka(config, kafkaConfig);
-        opening.catch(() => {});
-        session = await Promise.race([opening, stopped]);
-      } else {
-        const kafka = createKafka(kafkaConfig);
-        const joining = prepareTopics(config, kafka).then(() =>
-          startLeadership(kafka, { ...config, ha }, {
-            begin: () => terms.begin(),
-            end: () => terms.end(),
-            role: (role) => metrics.leader.set(role === "leader" ? 1 : 0),
-          })
-        );
-        joining.catch(() => {});
-        leadership = await Promise.race([joining, stopped]);
-        // Stopped while joining: a stop must not wait for kafkajs's connection retries.
-        if (leadership === null) void joining.then((l) => l.stop(), () => {});
-      }
-    } catch (error) {
-      const denied = fatalProducerError(error);
-      if (denied?.endsWith("_AUTHORIZATION_FAILED")) {
-        // Waiting does not grant a permission: let the supervisor restart it once an ACL is added.
-        fatal = `the Kafka producer cannot start: ${denied}`;
-        log.error("Stopping with exit code 1: {error}", {
-          error: describeKafkaError(error, config),
-        });
-        break;
-      }
-      // Half the ceiling is fixed, half random: waits grow attempt by attempt (as logged),
-      // and replicas that lost the broker together still do not retry in step.
-      const half = Math.min(15_000, 500 * 2 ** (attempt - 1));
-      const waitMs = 1000 + half +
-        backoffDelay(attempt, { baseMs: 500, capMs: 15_000, random: Math.random });
-      log.warn("Kafka not usable yet ({error}); retrying in {waitMs} ms", {
-        error: describeKafkaError(error, config),
-        waitMs,
-      });
-      await sleep(waitMs, shutdown.signal);
-    }
-  }
-
-  let running: Promise<void> | null = null;
-  if (connected()) {
-    // HA=off: the one session of the run; HA=on: the current term's, if this instance leads.
-    const active = () => leadership === null ? session : leadership.current()?.session ?? null;
-    if (leadership === null) metrics.leader.set(1);
-    status.brokerReachable = true;
-    metrics.kafkaUp.set(1);
-    const scanAbort = new AbortController();
-    const languageAudit = new LanguageAudit(
-      splitsByLanguage(config.filters, config.scan.mode) ? config.scan.auditIntervalMs : 0,
-    );
-    let scans = 0;
-    const ledger = new WatchLedger();
-    // Events are produced by the leader only, through its term's session (a standby drops them).
-    const watch: EventSub | null = context.eventsub === undefined ? null : startEventSub({
-      ...context.eventsub,
-      logins: config.eventsub.watchLogins,
-      source: context.source,
-      send: (records) => {
-        const current = active();
-        if (current === null) {
-          return Promise.reject(new Error("standing by: another instance leads"));
-        }
-        return current.delivery.send(records).catch((error) => {
-          // Fenced while sending an event: step down now, not at the end of the next scan.
-          if (current.delivery.lostLeadership) void leadership?.stepDown();
-          throw error;
-        });
-      },
-      live: () => active()?.state ?? new Map(),
-      ledger,
-      metrics,
-      selection: config.filters,
-    });
-    const cadence = createCadence();
-    let lastProjectedMs = 0;
-    let lastPoints: number | null = null;
-    const scan = async (current: KafkaSession, termSignal?: AbortSignal) => {
-      const startedAt = Date.now();
-      // The start-up scan is never an audit, so that it stays fast.
-      const auditing = languageAudit.due(startedAt, { startup: scans++ === 0 });
-      const outcome = await runOneScan(context, {
-        // A record that waited in the batcher while a newer event ended its broadcast is
-        // dropped as it is handed over (the event's tombstone went first).
-        sink: createBatcher((batch) => current.delivery.send(ledger.unsuperseded(batch))),
-        previous: current.state,
-        signal: termSignal ? AbortSignal.any([scanAbort.signal, termSignal]) : scanAbort.signal,
-        audit: auditing,
-        extraLanguages: languageAudit.extraLanguages,
-        events: ledger,
-      });
-      const { summary, state } = outcome;
-      learnLanguages(languageAudit, outcome, metrics);
-      if (auditing) languageAudit.done(startedAt, summary.result === "ok");
-      if (state !== null) current.state = state;
-      const finishedAt = Date.now();
-      recordScan(metrics, summary, finishedAt);
-      metrics.liveStreams.set(current.state.size);
-      lastProjectedMs = projectedScanMs(summary);
-      lastPoints = summary.points;
-      if (summary.result === "ok") {
-        status.lastSuccessAt = finishedAt;
-        status.lastScanMs = summary.durationMs;
-      }
-      // A fenced producer reached the broker: that is no outage.
-      if (summary.failure?.stage === "kafka" && !current.delivery.lostLeadership) {
-        status.brokerReachable = false;
-        metrics.kafkaUp.set(0);
-      }
-      // A scan stopped because its term of leadership ended says so, not "shutting down".
-      logScan(
-        termSignal?.aborted && !shutdown.signal.aborted && summary.failure?.stage === "aborted"
-          ? {
-            ...summary,
-            failure: { stage: "aborted", message: "stepping down: another instance leads" },
-          }
-          : summary,
-      );
-      // Fenced: another instance leads now. Not a fault of the producer: step down, stand by.
-      if (current.delivery.lostLeadership) void leadership?.stepDown();
-      const broken = current.delivery.fatal;
-      if (broken !== null && fatal === null) {
-        fatal = `the Kafka producer cannot go on: ${broken.kind} (${broken.message})`;
-        metrics.kafkaUp.set(0);
-        log.error(
-          "Stopping with exit code 1: the Kafka producer failed with {kind}, and up to {sessions} new producer sessions did not cure it ({error}); {hint}",
-          {
-            kind: broken.kind,
-            error: broken.message,
-            sessions: NEW_SESSIONS,
-            hint: broken.kind === "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
-              ? `grant the service's user Write and Describe on transactional id ${
-                transactionalId(config.kafka.topic)
-              }, or set HA=off`
-              : broken.kind.endsWith("AUTHORIZATION_FAILED")
-              ? `grant the service's user Write and Describe on topic ${config.kafka.topic}`
-              : "a restart starts afresh",
-          },
-        );
-        shutdown.abort();
-      }
-    };
-    const launch = () => {
-      const current = active();
-      if (current === null) {
-        // A standby, or a leader still rebuilding: no scan, and none remembered.
-        cadence.running = false;
-        cadence.pending = false;
-        return;
-      }
-      running = scan(current, leadership?.current()?.signal).catch((error) =>
-        log.error("Scan crashed: {error}", { error })
-      ).finally(
-        () => {
-          running = null;
-          const end = onScanEnd(cadence, {
-            periodMs: schedulePeriod(config.schedule, Date.now()),
-            projectedScanMs: lastProjectedMs,
-            stopping: shutdown.signal.aborted,
-          });
-          if (end.notice !== null) logCadence(end.notice, config.schedule.source, lastPoints);
-          if (end.startNext) launch();
-        },
-      );
-    };
-    const tick = () => {
-      if (shutdown.signal.aborted) return;
-      if (active() === null) return; // A standby, or a leader still rebuilding.
-      const action = onTick(cadence);
-      if (action === "start") launch();
-      else {
-        log.debug("A scheduled scan is due while one runs: it starts when that one ends");
-      }
-    };
-    const probe = createProbe(kafkaConfig, (up) => {
-      status.brokerReachable = up;
-      metrics.kafkaUp.set(up ? 1 : 0);
-    });
-    const timer = setInterval(probe, PROBE_INTERVAL_MS);
-    Deno.cron("twitch-datagen scan", config.schedule.source, { signal: shutdown.signal }, tick);
-    // A new leader scans as soon as its term began; a term ends once its scan has stopped.
-    terms.begin = tick;
-    terms.end = async () => {
-      await (running as Promise<void> | null);
-    };
-    tick();
-    await new Promise((resolve) =>
-      shutdown.signal.addEventListener("abort", resolve, { once: true })
-    );
-    clearInterval(timer);
-    watch?.stop();
-    const stillRunning = running as Promise<void> | null;
-    if (stillRunning !== null) {
-      // Let the scan finish; past the grace period stop fetching, flush what was fetched.
-      const grace = setTimeout(() => scanAbort.abort(), SHUTDOWN_GRACE_MS);
-      // A broker that is down can hold the final flush; do not wait for it forever.
-      await Promise.race([stillRunning, sleep(SHUTDOWN_GRACE_MS + 10_000)]);
-      clearTimeout(grace);
-    }
-    if (leadership !== null) await leadership.stop();
-    else await session?.delivery.close();
+  const hooks: TermHooks = { begin: () => {}, end: () => Promise.resolve() };
+  connection = await connect<Connection>({
+    open: () => openConnection(config, kafkaConfig, hooks, metrics),
+    // Stopped while joining: a stop must not wait for kafkajs's connection retries.
+    release: (c) => {
+      if (c.kind === "leadership") c.leadership.stop().catch(() => {});
+    },
+    fatalCode: fatalProducerError,
+    describe: (error) => describeKafkaError(error, config),
+    lifecycle,
+    clock: REAL_CLOCK,
+  });
+  if (connection !== null) {
+    await serve(context, kafkaConfig, connection, { lifecycle, status, hooks });
   }
   await server?.shutdown();
-  Deno.removeSignalListener("SIGINT", onSignal);
-  Deno.removeSignalListener("SIGTERM", onSignal);
+  unlisten();
   log.info("Stopped");
-  return fatal === null ? 0 : 1;
+  return lifecycle.exitCode();
 }
 
-/** A broker probe for readiness that fails fast (no retries) and never overlaps itself. */
-function createProbe(kafkaConfig: KafkaConfig, report: (up: boolean) => void): () => void {
-  const kafka = createKafka({
-    ...kafkaConfig,
-    clientId: `${kafkaConfig.clientId ?? "twitch-datagen"}-probe`,
-    retry: { retries: 0 },
-    connectionTimeout: 3000,
-    requestTimeout: 5000,
+/** One attempt to connect: HA=off opens the session, HA=on joins the election. */
+async function openConnection(
+  config: Config,
+  kafkaConfig: KafkaConfig,
+  hooks: TermHooks,
+  metrics: Metrics,
+): Promise<Connection> {
+  const ha = config.ha;
+  if (ha === null) return { kind: "session", session: await openKafka(config, kafkaConfig) };
+  const kafka = createKafka(kafkaConfig);
+  await prepareTopics(config, kafka);
+  const leadership = await startLeadership(kafka, { ...config, ha }, {
+    begin: () => hooks.begin(),
+    end: () => hooks.end(),
+    role: (role) => metrics.leader.set(role === "leader" ? 1 : 0),
   });
-  let busy = false;
-  return () => {
-    if (busy) return;
-    busy = true;
-    const admin = kafka.admin();
-    admin.connect()
-      .then(() => admin.describeCluster())
-      .then(() => report(true), () => report(false))
-      .finally(() => {
-        busy = false;
-        admin.disconnect().catch(() => {});
-      });
+  return { kind: "leadership", leadership };
+}
+
+/** Scans on the schedule with a connection until the lifecycle stops, then shuts down. */
+async function serve(
+  context: ServiceContext,
+  kafkaConfig: KafkaConfig,
+  connection: Connection,
+  parts: { lifecycle: Lifecycle; status: ServiceStatus; hooks: TermHooks },
+): Promise<void> {
+  const { config, metrics } = context;
+  const { lifecycle, status } = parts;
+  const leadership = connection.kind === "leadership" ? connection.leadership : null;
+  // HA=off: the one session of the run; HA=on: the current term's, if this instance leads.
+  const active = (): ScanTarget<KafkaSession> | null => {
+    if (connection.kind === "session") return { session: connection.session };
+    const term = connection.leadership.current();
+    return term === null ? null : { session: term.session, signal: term.signal };
   };
+  if (leadership === null) metrics.leader.set(1);
+  setBrokerReachable(status, metrics, true);
+  const stepDown = () => void leadership?.stepDown();
+  const ledger = new WatchLedger();
+  // Events are produced by the leader only, through its term's session (a standby drops them).
+  const handOver = createHandOver({ active: () => active()?.session ?? null, stepDown });
+  const watch = context.eventsub === undefined ? null : startEventSub({
+    ...context.eventsub,
+    logins: config.eventsub.watchLogins,
+    source: context.source,
+    send: handOver.send,
+    live: handOver.live,
+    ledger,
+    metrics,
+    selection: config.filters,
+  });
+  const splits = splitsByLanguage(config.filters, config.scan.mode);
+  const scanner = createScanner({
+    config,
+    metrics,
+    status,
+    lifecycle,
+    ledger,
+    audit: new LanguageAudit(splits ? config.scan.auditIntervalMs : 0),
+    run: (options) => runOneScan(context, options),
+    stepDown,
+    now: Date.now,
+  });
+  const scheduler = createScheduler({
+    active,
+    scan: scanner.scan,
+    stopping: () => lifecycle.signal.aborted,
+    periodMs: () => schedulePeriod(config.schedule, Date.now()),
+    projectedScanMs: scanner.projectedScanMs,
+    notice: (notice) => logCadence(notice, config.schedule.source, scanner.lastPoints()),
+  });
+  const probe = createProbe(kafkaConfig, (up) => setBrokerReachable(status, metrics, up));
+  const timer = setInterval(probe, PROBE_INTERVAL_MS);
+  Deno.cron("twitch-datagen scan", config.schedule.source, { signal: lifecycle.signal }, () => {
+    scheduler.tick();
+  });
+  // A new leader scans as soon as its term began; a term ends once its scan has stopped.
+  parts.hooks.begin = scheduler.tick;
+  parts.hooks.end = scheduler.idle;
+  scheduler.tick();
+  await stopped(lifecycle.signal);
+  clearInterval(timer);
+  watch?.stop();
+  await createShutdown().run({
+    running: scheduler.running,
+    abortScan: scanner.stop,
+    close: () =>
+      connection.kind === "leadership"
+        ? connection.leadership.stop()
+        : connection.session.delivery.close(),
+  });
+}
+
+/** Resolves once `signal` aborted. */
+function stopped(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
