@@ -19,6 +19,8 @@ const log = getLogger(["datagen", "service"]);
 export const SHUTDOWN_GRACE_MS = 20_000;
 /** Past the grace period, how long the final flush of what was fetched may hold the stop. */
 export const SHUTDOWN_FLUSH_MS = 10_000;
+/** Then how long closing the producer and leaving the election may take. */
+export const SHUTDOWN_CLOSE_MS = 3_000;
 
 /** Time as the service sees it: the real clock, or a fake one in tests. */
 export interface Clock {
@@ -105,11 +107,17 @@ export interface StopParts {
 export interface StopLimits {
   graceMs?: number;
   flushMs?: number;
+  closeMs?: number;
 }
 
 /** The stop of the service, once its lifecycle's signal aborted. */
 export interface Shutdown {
-  /** Lets the running scan finish (bounded), then closes. */
+  /**
+   * Waits for `work` (the running scan, when a term ends); once the stop has
+   * waited for the scan as long as it may, no longer.
+   */
+  bounded(work: Promise<void>): Promise<void>;
+  /** Lets the running scan finish (bounded), then closes (bounded). */
   run(parts: StopParts): Promise<void>;
 }
 
@@ -117,7 +125,11 @@ export interface Shutdown {
 export function createShutdown(clock: Clock = REAL_CLOCK, limits: StopLimits = {}): Shutdown {
   const graceMs = limits.graceMs ?? SHUTDOWN_GRACE_MS;
   const flushMs = limits.flushMs ?? SHUTDOWN_FLUSH_MS;
+  const closeMs = limits.closeMs ?? SHUTDOWN_CLOSE_MS;
+  let drained = () => {};
+  const scanDrained = new Promise<void>((resolve) => drained = resolve);
   return {
+    bounded: (work) => Promise.race([work, scanDrained]),
     async run(parts) {
       const running = parts.running();
       if (running !== null) {
@@ -130,7 +142,14 @@ export function createShutdown(clock: Clock = REAL_CLOCK, limits: StopLimits = {
         await Promise.race([running, clock.sleep(graceMs + flushMs, done.signal)]);
         done.abort();
       }
-      await parts.close();
+      // Ending the term waits for the scan again: not past this point (see `bounded`).
+      drained();
+      // A broker that answers nothing holds the producer's close and the group's leave too.
+      const closed = new AbortController();
+      const closing = parts.close();
+      closing.catch(() => {});
+      await Promise.race([closing, clock.sleep(closeMs, closed.signal)]);
+      closed.abort();
     },
   };
 }

@@ -3,6 +3,7 @@ import {
   createLifecycle,
   createShutdown,
   listenForSignals,
+  SHUTDOWN_CLOSE_MS,
   SHUTDOWN_FLUSH_MS,
   SHUTDOWN_GRACE_MS,
   type SignalTarget,
@@ -107,4 +108,80 @@ Deno.test("a stop with no scan running closes at once", async () => {
   });
   assert.equal(closed, true);
   assert.equal(clock.pending, 0);
+});
+
+/** A leadership whose stop ends the term as the service's terms do: waiting for the scan. */
+function fakeLeadership(endTerm: () => Promise<void>) {
+  const steps: string[] = [];
+  return {
+    steps,
+    async stop() {
+      await endTerm();
+      steps.push("session closed");
+      steps.push("left the group");
+    },
+  };
+}
+
+Deno.test("HA=on: a stop while a send is stuck ends within the grace period, the flush's and the close's limits", async () => {
+  const clock = new FakeClock();
+  const stuck = new Promise<void>(() => {});
+  // Ending the term waits for the running scan (as the scheduler's idle() does).
+  const leadership = fakeLeadership(() => stuck);
+  let done = false;
+  const stop = createShutdown(clock).run({
+    running: () => stuck,
+    abortScan: () => {},
+    close: () => leadership.stop(),
+  }).then(() => done = true);
+  await clock.advance(SHUTDOWN_GRACE_MS + SHUTDOWN_FLUSH_MS);
+  assert.equal(done, false);
+  await clock.advance(SHUTDOWN_CLOSE_MS);
+  assert.equal(done, true);
+  await stop;
+});
+
+Deno.test("HA=on: in a stop, ending the term waits for the scan no longer than the stop did, so the group is left", async () => {
+  const clock = new FakeClock();
+  const stuck = new Promise<void>(() => {});
+  const shutdown = createShutdown(clock);
+  const leadership = fakeLeadership(() => shutdown.bounded(stuck));
+  const stop = shutdown.run({
+    running: () => stuck,
+    abortScan: () => {},
+    close: () => leadership.stop(),
+  });
+  await clock.advance(SHUTDOWN_GRACE_MS + SHUTDOWN_FLUSH_MS);
+  await stop;
+  assert.deepEqual(leadership.steps, ["session closed", "left the group"]);
+});
+
+Deno.test("outside a stop, ending a term waits for its scan to stop, however long", async () => {
+  const clock = new FakeClock();
+  const shutdown = createShutdown(clock);
+  let finish = () => {};
+  let ended = false;
+  const ending = shutdown.bounded(new Promise((resolve) => finish = resolve)).then(() =>
+    ended = true
+  );
+  await clock.advance(10 * (SHUTDOWN_GRACE_MS + SHUTDOWN_FLUSH_MS + SHUTDOWN_CLOSE_MS));
+  assert.equal(ended, false);
+  finish();
+  await ending;
+  assert.equal(ended, true);
+});
+
+Deno.test("a close that fails after the stop gave up on it does not crash the process", async () => {
+  const clock = new FakeClock();
+  let fail = (_: Error) => {};
+  await Promise.all([
+    createShutdown(clock).run({
+      running: () => null,
+      abortScan: () => {},
+      close: () => new Promise((_, reject) => fail = reject),
+    }),
+    clock.advance(SHUTDOWN_CLOSE_MS),
+  ]);
+  fail(new Error("the broker went away"));
+  await clock.advance(0);
 });

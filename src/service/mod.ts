@@ -182,14 +182,16 @@ async function serve(
   Deno.cron("twitch-datagen scan", config.schedule.source, { signal: lifecycle.signal }, () => {
     scheduler.tick();
   });
-  // A new leader scans as soon as its term began; a term ends once its scan has stopped.
+  const shutdown = createShutdown();
+  // A new leader scans as soon as its term began; a term ends once its scan has stopped, or,
+  // in a stop, once the stop gave up waiting for it.
   parts.hooks.begin = scheduler.tick;
-  parts.hooks.end = scheduler.idle;
+  parts.hooks.end = () => shutdown.bounded(scheduler.idle());
   scheduler.tick();
   await stopped(lifecycle.signal);
   clearInterval(timer);
   watch?.stop();
-  await createShutdown().run({
+  await shutdown.run({
     running: scheduler.running,
     abortScan: scanner.stop,
     close: () =>
