@@ -7,7 +7,7 @@
  */
 
 import type { Clock } from "./lifecycle.ts";
-import type { ScanSession } from "./scheduled_scan.ts";
+import type { ScanSession } from "./context.ts";
 import type { DeliveryFatal } from "../kafka/delivery.ts";
 import type { StreamRecord } from "../scan/record.ts";
 import type { LiveState } from "../scan/endings.ts";

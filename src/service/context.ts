@@ -32,6 +32,9 @@ export interface ServiceContext {
   eventsub?: { url: string; api: EventSubApi };
 }
 
+/** What a scheduled scan and the watchlist use of a session: its delivery and its live set. */
+export type ScanSession = Pick<KafkaSession, "delivery" | "state">;
+
 /** What one scan of the service is given besides the context. */
 export interface OneScanOptions {
   sink: RecordSink;

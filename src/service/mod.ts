@@ -164,6 +164,7 @@ async function serve(
     status,
     lifecycle,
     ledger,
+    events: handOver,
     audit: new LanguageAudit(splits ? config.scan.auditIntervalMs : 0),
     run: (options) => runOneScan(context, options),
     stepDown,

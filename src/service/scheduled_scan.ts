@@ -13,21 +13,18 @@ import type { Config } from "../config/config.ts";
 import { createBatcher } from "../scan/batcher.ts";
 import type { LanguageAudit } from "../scan/audit.ts";
 import type { ScanOutcome, ScanSummary } from "../scan/scan.ts";
-import type { KafkaSession } from "../kafka/session.ts";
 import { NEW_SESSIONS } from "../kafka/delivery.ts";
 import { transactionalId } from "../kafka/leader.ts";
 import { type Metrics, projectedScanMs, recordScan } from "../ops/metrics.ts";
 import type { WatchLedger } from "../eventsub/mod.ts";
-import { learnLanguages, type OneScanOptions } from "./context.ts";
+import { learnLanguages, type OneScanOptions, type ScanSession } from "./context.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import { logScan } from "./report.ts";
 import type { ScanTarget } from "./scheduler.ts";
 import { type ServiceStatus, setBrokerReachable } from "./status.ts";
+import { type HandOver, withEvents } from "./watch.ts";
 
 const log = getLogger(["datagen", "service"]);
-
-/** What a scheduled scan uses of a session: its delivery and its live set. */
-export type ScanSession = Pick<KafkaSession, "delivery" | "state">;
 
 /** The edges of {@link createScanner}. */
 export interface ScannerOptions {
@@ -37,6 +34,8 @@ export interface ScannerOptions {
   lifecycle: Lifecycle;
   /** What EventSub saw (empty without a watchlist). */
   ledger: WatchLedger;
+  /** The watchlist's hand-over: what events produce while a scan runs joins its next state. */
+  events?: Pick<HandOver, "note">;
   audit: LanguageAudit;
   /** Runs one scan (`runOneScan` with the service's context). */
   run(options: OneScanOptions): Promise<ScanOutcome>;
@@ -69,6 +68,7 @@ export function createScanner(options: ScannerOptions): Scanner {
       const startedAt = options.now();
       // The start-up scan is never an audit, so that it stays fast.
       const auditing = audit.due(startedAt, { startup: scans++ === 0 });
+      const noted = options.events?.note(current);
       const outcome = await options.run({
         // A record that waited in the batcher while a newer event ended its broadcast is
         // dropped as it is handed over (the event's tombstone went first).
@@ -80,9 +80,14 @@ export function createScanner(options: ScannerOptions): Scanner {
         events: options.ledger,
       });
       const { summary, state } = outcome;
+      const events = noted?.end();
       learnLanguages(audit, outcome, metrics);
       if (auditing) audit.done(startedAt, summary.result === "ok");
-      if (state !== null) current.state = state;
+      if (state !== null) {
+        current.state = events === undefined
+          ? state
+          : withEvents(state, events, outcome.tombstoned);
+      }
       lastProjectedMs = projectedScanMs(summary);
       lastPoints = summary.points;
       record(options, current, summary);
