@@ -69,6 +69,7 @@ export function createScanner(options: ScannerOptions): Scanner {
       // The start-up scan is never an audit, so that it stays fast.
       const auditing = audit.due(startedAt, { startup: scans++ === 0 });
       const noted = options.events?.note(current);
+      // Noting ends with the scan, even one that crashed.
       const outcome = await options.run({
         // A record that waited in the batcher while a newer event ended its broadcast is
         // dropped as it is handed over (the event's tombstone went first).
@@ -78,7 +79,7 @@ export function createScanner(options: ScannerOptions): Scanner {
         audit: auditing,
         extraLanguages: audit.extraLanguages,
         events: options.ledger,
-      });
+      }).finally(() => noted?.end());
       const { summary, state } = outcome;
       const events = noted?.end();
       learnLanguages(audit, outcome, metrics);

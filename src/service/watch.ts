@@ -37,7 +37,7 @@ export interface HandOver {
 
 /** What events produced through one session while one of its scans ran. */
 export interface NotedEvents {
-  /** Stops noting; the streams events made live meanwhile and did not end again. */
+  /** Stops noting (again: no change); the streams events made live meanwhile and did not end. */
   end(): ReadonlyMap<string, LiveStream>;
 }
 

@@ -159,3 +159,31 @@ Deno.test("only records acknowledged through the noted session are noted, and an
   await handOver.send([streamRecord(w, { scanId: "eventsub", fetchedAt: 1 })]);
   assert.deepEqual([...note.end().keys()], ["9"]);
 });
+
+Deno.test("a scan that crashes stops noting its session's events", async () => {
+  const session = fakeSession();
+  const ledger = new WatchLedger();
+  const handOver = createHandOver({ active: () => session, stepDown: () => {} });
+  let noted: ReturnType<HandOver["note"]> | null = null;
+  const scanner = createScanner({
+    config: testConfig(),
+    metrics: createMetrics(),
+    status: createStatus(),
+    lifecycle: createLifecycle(),
+    ledger,
+    events: {
+      note(s) {
+        noted = handOver.note(s);
+        return noted;
+      },
+    },
+    audit: new LanguageAudit(0),
+    run: () => Promise.reject(new Error("bug")),
+    stepDown: () => {},
+    now: Date.now,
+  });
+  await assert.rejects(scanner.scan({ session }), /bug/);
+  const y = fakeStream("9", { user_id: "109" });
+  await handOver.send([streamRecord(y, { scanId: "eventsub", fetchedAt: 1 })]);
+  assert.equal(noted!.end().size, 0);
+});
