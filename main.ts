@@ -26,7 +26,7 @@ import { createMetrics } from "./src/ops/metrics.ts";
 import { createHelixSource } from "./src/helix/client.ts";
 import { kafkaClientConfig } from "./src/kafka/client.ts";
 import type { KafkaConfig } from "kafkajs";
-import { dryRun, runOnce, runService } from "./src/service.ts";
+import { dryRun, runOnce, runService } from "./src/service/mod.ts";
 import { VERSION } from "./src/version.ts";
 import { startSimulator } from "./src/sim/mod.ts";
 import { TWITCH_EVENTSUB_WS_URL } from "./src/config/eventsub.ts";

@@ -79,6 +79,8 @@ export interface ScanSummary {
 export interface ScanOutcome {
   summary: ScanSummary;
   state: LiveState | null;
+  /** The ids whose tombstones Kafka acknowledged in this scan. */
+  tombstoned: ReadonlySet<string>;
   /** Every language the listing pages showed. */
   languages: ReadonlySet<string>;
 }
@@ -214,6 +216,7 @@ async function finish(state: ScanState): Promise<ScanOutcome> {
       settled: state.settled,
     },
     state: next,
+    tombstoned: new Set(acknowledged ? state.tombstones.keys() : []),
     languages: state.languages,
   };
 }

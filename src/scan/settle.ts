@@ -38,13 +38,13 @@ export async function settleMissing(state: ScanState): Promise<void> {
   settling.push(...tombstones(state, narrowed.map((m) => m.id), "deselected"));
   await write(state, settling).catch((error) => fail(state, classify(state, error, "kafka")));
 
-  if (!canSettle(state)) {
+  if (!goOn(state)) {
     for (const m of lookup) state.unresolved.add(m.id);
     return;
   }
   const batches = byUser(lookup, LOOKUP_USERS);
   for (const [i, batch] of batches.entries()) {
-    if (!canSettle(state)) {
+    if (!goOn(state)) {
       // An unanswered look-up proves nothing: keep those streams as they were.
       for (const m of batches.slice(i).flat()) state.unresolved.add(m.id);
       return;
@@ -60,6 +60,18 @@ export async function settleMissing(state: ScanState): Promise<void> {
     }
   }
   state.settled = true;
+}
+
+/**
+ * Whether settling goes on. A stop that came between two steps is the scan's
+ * failure: the scan is aborted, not "ok" with streams left unsettled.
+ */
+function goOn(state: ScanState): boolean {
+  if (canSettle(state)) return true;
+  if (state.failure === null) {
+    fail(state, classify(state, new Error("the scan was stopped"), "lookup"));
+  }
+  return false;
 }
 
 /** Looks up one batch of missing streams and writes what the answer shows. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describeFailure } from "./service.ts";
+import { describeFailure } from "./report.ts";
 
 Deno.test("a failed write in a dry run names stdout, not Kafka", () => {
   assert.equal(

@@ -1,0 +1,160 @@
+/**
+ * One scheduled scan, wired to the service: it scans with the current
+ * session (its live set as `previous`), then keeps the state that follows,
+ * records metrics and readiness, logs its one line, steps down when the
+ * producer was fenced, and ends the process when the producer failed for
+ * good.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { Config } from "../config/config.ts";
+import { createBatcher } from "../scan/batcher.ts";
+import type { LanguageAudit } from "../scan/audit.ts";
+import type { ScanOutcome, ScanSummary } from "../scan/scan.ts";
+import { NEW_SESSIONS } from "../kafka/delivery.ts";
+import { transactionalId } from "../kafka/leader.ts";
+import { type Metrics, projectedScanMs, recordScan } from "../ops/metrics.ts";
+import type { WatchLedger } from "../eventsub/mod.ts";
+import { learnLanguages, type OneScanOptions, type ScanSession } from "./context.ts";
+import type { Lifecycle } from "./lifecycle.ts";
+import { logScan } from "./report.ts";
+import type { ScanTarget } from "./scheduler.ts";
+import { type ServiceStatus, setBrokerReachable } from "./status.ts";
+import { type HandOver, withEvents } from "./watch.ts";
+
+const log = getLogger(["datagen", "service"]);
+
+/** The edges of {@link createScanner}. */
+export interface ScannerOptions {
+  config: Config;
+  metrics: Metrics;
+  status: ServiceStatus;
+  lifecycle: Lifecycle;
+  /** What EventSub saw (empty without a watchlist). */
+  ledger: WatchLedger;
+  /** The watchlist's hand-over: what events produce while a scan runs joins its next state. */
+  events?: Pick<HandOver, "note">;
+  audit: LanguageAudit;
+  /** Runs one scan (`runOneScan` with the service's context). */
+  run(options: OneScanOptions): Promise<ScanOutcome>;
+  /** The producer was fenced: step down (HA=on; nothing with HA=off). */
+  stepDown(): void;
+  now(): number;
+}
+
+/** The scans of the service, and what the last one measured. */
+export interface Scanner {
+  /** One scan with a session; never rejects. Past the grace period of a stop, `stop` aborts it. */
+  scan(target: ScanTarget<ScanSession>): Promise<void>;
+  /** Stops the running scan's fetching (past the grace period of a stop). */
+  stop(): void;
+  /** How long a scan back to back takes, as the last scan projects it (0 before the first). */
+  projectedScanMs(): number;
+  /** The rate-limit points of the last scan. */
+  lastPoints(): number | null;
+}
+
+/** Creates the scans of the service. */
+export function createScanner(options: ScannerOptions): Scanner {
+  const { metrics, lifecycle, audit } = options;
+  const stopped = new AbortController();
+  let scans = 0;
+  let lastProjectedMs = 0;
+  let lastPoints: number | null = null;
+  return {
+    async scan({ session: current, signal: termSignal }) {
+      const startedAt = options.now();
+      // The start-up scan is never an audit, so that it stays fast.
+      const auditing = audit.due(startedAt, { startup: scans++ === 0 });
+      const noted = options.events?.note(current);
+      // Noting ends with the scan, even one that crashed.
+      const outcome = await options.run({
+        // A record that waited in the batcher while a newer event ended its broadcast is
+        // dropped as it is handed over (the event's tombstone went first).
+        sink: createBatcher((batch) => current.delivery.send(options.ledger.unsuperseded(batch))),
+        previous: current.state,
+        signal: termSignal ? AbortSignal.any([stopped.signal, termSignal]) : stopped.signal,
+        audit: auditing,
+        extraLanguages: audit.extraLanguages,
+        events: options.ledger,
+      }).finally(() => noted?.end());
+      const { summary, state } = outcome;
+      const events = noted?.end();
+      learnLanguages(audit, outcome, metrics);
+      if (auditing) audit.done(startedAt, summary.result === "ok");
+      if (state !== null) {
+        current.state = events === undefined
+          ? state
+          : withEvents(state, events, outcome.tombstoned);
+      }
+      lastProjectedMs = projectedScanMs(summary);
+      lastPoints = summary.points;
+      record(options, current, summary);
+      // A scan stopped because its term of leadership ended says so, not "shutting down".
+      logScan(termEnded(summary, termSignal, lifecycle.signal));
+      // Fenced: another instance leads now. Not a fault of the producer: step down, stand by.
+      if (current.delivery.lostLeadership) options.stepDown();
+      failIfBroken(options, current);
+    },
+    stop: () => stopped.abort(),
+    projectedScanMs: () => lastProjectedMs,
+    lastPoints: () => lastPoints,
+  };
+}
+
+/** Metrics and readiness after a scan. */
+function record(options: ScannerOptions, current: ScanSession, summary: ScanSummary): void {
+  const { metrics, status } = options;
+  const finishedAt = options.now();
+  recordScan(metrics, summary, finishedAt);
+  metrics.liveStreams.set(current.state.size);
+  if (summary.result === "ok") {
+    status.lastSuccessAt = finishedAt;
+    status.lastScanMs = summary.durationMs;
+  }
+  // A fenced producer reached the broker: that is no outage.
+  if (summary.failure?.stage === "kafka" && !current.delivery.lostLeadership) {
+    setBrokerReachable(status, metrics, false);
+  }
+}
+
+/** The summary as logged: a scan its term's end stopped says so. */
+function termEnded(
+  summary: ScanSummary,
+  termSignal: AbortSignal | undefined,
+  shutdown: AbortSignal,
+): ScanSummary {
+  return termSignal?.aborted && !shutdown.aborted && summary.failure?.stage === "aborted"
+    ? {
+      ...summary,
+      failure: { stage: "aborted", message: "stepping down: another instance leads" },
+    }
+    : summary;
+}
+
+/** A producer that failed for good ends the process with exit code 1 (once). */
+function failIfBroken(options: ScannerOptions, current: ScanSession): void {
+  const { lifecycle, config } = options;
+  const broken = current.delivery.fatal;
+  if (broken === null || lifecycle.fatal !== null) return;
+  lifecycle.fail(`the Kafka producer cannot go on: ${broken.kind} (${broken.message})`);
+  options.metrics.kafkaUp.set(0);
+  log.error(
+    "Stopping with exit code 1: the Kafka producer failed with {kind}, and up to {sessions} new producer sessions did not cure it ({error}); {hint}",
+    {
+      kind: broken.kind,
+      error: broken.message,
+      sessions: NEW_SESSIONS,
+      hint: broken.kind === "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
+        ? `grant the service's user Write and Describe on transactional id ${
+          transactionalId(config.kafka.topic)
+        }, or set HA=off`
+        : broken.kind.endsWith("AUTHORIZATION_FAILED")
+        ? `grant the service's user Write and Describe on topic ${config.kafka.topic}`
+        : "a restart starts afresh",
+    },
+  );
+  lifecycle.halt();
+}

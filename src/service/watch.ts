@@ -1,0 +1,95 @@
+/**
+ * The watchlist's hand-over to the current term: EventSub's records are
+ * produced by the leader only, through the session that scans (a standby
+ * drops them), and EventSub reads and updates that session's live set.
+ *
+ * A scan replaces the live set with the state that follows it. A stream an
+ * event produced while the scan ran (after the scan looked for what went
+ * missing) is neither listed nor looked up by that scan: it is noted here and
+ * merged into the scan's next state, unless the scan tombstoned it, so that
+ * a later scan still tombstones it when it ends.
+ *
+ * @module
+ */
+
+import type { HelixStream } from "../helix/stream.ts";
+import { type LiveStream, liveStream, type StreamRecord } from "../scan/record.ts";
+import type { LiveState } from "../scan/endings.ts";
+import type { ScanSession } from "./context.ts";
+
+/** The edges of {@link createHandOver}. */
+export interface HandOverOptions {
+  /** The session that scans now: HA=off the one session, HA=on the current term's, or null. */
+  active(): ScanSession | null;
+  /** The producer was fenced: step down (HA=on). */
+  stepDown(): void;
+}
+
+/** What EventSub is given to write with. */
+export interface HandOver {
+  /** Sends an event's records through the current session; rejects on a standby. */
+  send(records: StreamRecord[]): Promise<void>;
+  /** The current session's live set (an empty one on a standby). */
+  live(): LiveState;
+  /** Notes what events produce through `session` from now on: call as one of its scans starts. */
+  note(session: ScanSession): NotedEvents;
+}
+
+/** What events produced through one session while one of its scans ran. */
+export interface NotedEvents {
+  /** Stops noting (again: no change); the streams events made live meanwhile and did not end. */
+  end(): ReadonlyMap<string, LiveStream>;
+}
+
+/** Creates the hand-over of events to whichever session scans. */
+export function createHandOver(options: HandOverOptions): HandOver {
+  const noting = new Set<{ session: ScanSession; live: Map<string, LiveStream> }>();
+  return {
+    async send(records) {
+      const current = options.active();
+      if (current === null) throw new Error("standing by: another instance leads");
+      try {
+        await current.delivery.send(records);
+      } catch (error) {
+        // Fenced while sending an event: step down now, not at the end of the next scan.
+        if (current.delivery.lostLeadership) options.stepDown();
+        throw error;
+      }
+      for (const note of noting) if (note.session === current) noteRecords(note.live, records);
+    },
+    live: () => options.active()?.state ?? new Map(),
+    note(session) {
+      const note = { session, live: new Map<string, LiveStream>() };
+      noting.add(note);
+      return {
+        end() {
+          noting.delete(note);
+          return note.live;
+        },
+      };
+    },
+  };
+}
+
+/** Notes acknowledged records: a stream made live, or ended (a tombstone). */
+function noteRecords(live: Map<string, LiveStream>, records: readonly StreamRecord[]): void {
+  for (const record of records) {
+    if (record.value === null) live.delete(record.key);
+    else live.set(record.key, liveStream(JSON.parse(record.value) as HelixStream));
+  }
+}
+
+/**
+ * The state after a scan, with the streams events made live while it ran:
+ * those the scan did not see stay live, unless the scan tombstoned them.
+ */
+export function withEvents(
+  next: LiveState,
+  events: ReadonlyMap<string, LiveStream>,
+  tombstoned: ReadonlySet<string>,
+): LiveState {
+  for (const [id, live] of events) {
+    if (!tombstoned.has(id) && !next.has(id)) next.set(id, live);
+  }
+  return next;
+}
