@@ -253,7 +253,7 @@ export async function runService(
     const verdict = readiness({ ...status, schedule: config.schedule, now: Date.now() });
     return leadership === null
       ? verdict
-      : roleReadiness(leadership.role, status.brokerReachable, verdict);
+      : roleReadiness(leadership.role, status.brokerReachable, verdict, leadership.outOfGroup());
   };
   // Set when the producer cannot go on: /healthz fails and the process exits non-zero,
   // so that its supervisor (systemd, Compose, Kubernetes) restarts it.
@@ -291,6 +291,12 @@ export async function runService(
             begin: () => terms.begin(),
             end: () => terms.end(),
             role: (role) => metrics.leader.set(role === "leader" ? 1 : 0),
+            // Waiting does not grant a permission: let the supervisor restart it once fixed.
+            fatal: (line) => {
+              fatal ??= `the leader election cannot go on: ${line}`;
+              log.error("Stopping with exit code 1: {error}", { error: line });
+              shutdown.abort();
+            },
           })
         );
         joining.catch(() => {});

@@ -11,13 +11,8 @@ import { getLogger } from "@logtape/logtape";
 import type { Kafka } from "kafkajs";
 import type { Config } from "../config/config.ts";
 import { kafkaTransactionalDelivery } from "./client.ts";
-import {
-  coordinationTopic,
-  type Election,
-  ensureCoordinationTopic,
-  type Role,
-  startElection,
-} from "./leader.ts";
+import { type Election, ensureCoordinationTopic, startElection } from "./election.ts";
+import { coordinationTopic, type Role } from "./leader.ts";
 import { type KafkaSession, openSession } from "./session.ts";
 import { createTerms, type Term } from "./terms.ts";
 
@@ -29,6 +24,8 @@ export interface Leadership {
   readonly role: Role;
   /** The running term, when this instance leads and its session is open. */
   current(): Term<KafkaSession> | null;
+  /** Why this instance is out of the group for longer than a session timeout, or null. */
+  outOfGroup(): string | null;
   /** After the producer was fenced: ends the term and rejoins the group as a new member. */
   stepDown(): Promise<void>;
   /** Ends the term, then leaves the group (so that another instance takes over at once). */
@@ -43,6 +40,8 @@ export interface LeadershipHooks {
   end(term: Term<KafkaSession>): Promise<void>;
   /** The role changed (also called for the first role): 1 for leader, else 0. */
   role(role: Role): void;
+  /** The election cannot go on (a denied ACL, a refused setting): one line that says what to do. */
+  fatal(line: string): void;
 }
 
 /** Creates the coordination topic if missing, then joins the election. */
@@ -100,6 +99,7 @@ export async function startLeadership(
       hooks.role(role);
       terms.change(role);
     },
+    onFatal: (line) => hooks.fatal(line),
   });
   const current = election;
   return {
@@ -107,6 +107,7 @@ export async function startLeadership(
       return current.role;
     },
     current: () => terms.current(),
+    outOfGroup: () => current.outOfGroup(),
     async stepDown() {
       log.warn(
         "Lost leadership of {topic}: the producer was fenced or the lease ran out, so another instance leads; stepping down and rejoining as a standby",
