@@ -99,6 +99,8 @@ export interface ElectionOptions {
   onFatal: (line: string, error: unknown) => void;
   now?: () => number;
   random?: () => number;
+  /** Waits before the next join; resolves early when `signal` aborts (tests pass a fake). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** Creates the one-partition coordination topic when it is missing. */
@@ -145,6 +147,7 @@ type Wake =
 export async function startElection(kafka: Kafka, options: ElectionOptions): Promise<Election> {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
+  const wait = options.sleep ?? sleep;
   const topic = coordinationTopic(options.groupId);
   let role: Role = "standby";
   let lastContactAt = 0;
@@ -201,9 +204,11 @@ export async function startElection(kafka: Kafka, options: ElectionOptions): Pro
       if (consumer === member) lastContactAt = now();
     });
     member.on(member.events.CRASH, ({ payload }) => {
-      if (consumer === member) {
-        wake.resolve({ type: "failed", error: payload.error, crashed: true });
-      }
+      if (consumer !== member) return;
+      // No longer a member from this moment: a leader stops trusting its role at once.
+      outSince ??= now();
+      apply({ type: "left" });
+      wake.resolve({ type: "failed", error: payload.error, crashed: true });
     });
     return member;
   }
@@ -253,7 +258,7 @@ export async function startElection(kafka: Kafka, options: ElectionOptions): Pro
             waitMs,
           });
         }
-        await sleep(waitMs, stopping.signal);
+        await wait(waitMs, stopping.signal);
       }
       if (stopped) return;
       await join().catch((error) =>
@@ -286,11 +291,11 @@ export async function startElection(kafka: Kafka, options: ElectionOptions): Pro
     outOfGroup() {
       return membershipProblem({ outSince, lastError }, now(), options);
     },
-    async rejoin() {
-      if (stopped) return;
+    rejoin() {
       apply({ type: "fenced" });
-      wake.resolve({ type: "rejoin" });
-      await Promise.resolve();
+      // Between two members (a join failed and the next waits) the next one is new anyway.
+      if (!stopped && consumer !== null) wake.resolve({ type: "rejoin" });
+      return Promise.resolve();
     },
     async stop() {
       stopped = true;
