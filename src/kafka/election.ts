@@ -125,6 +125,14 @@ export async function ensureCoordinationTopic(
   });
 }
 
+/**
+ * Joins in a row that end in `KafkaJSGroupCoordinatorNotFound` before it
+ * counts as a denied group: kafkajs also throws it when every broker failed
+ * the lookup at once (a broker restarting), which a retry cures; a denial
+ * repeats at every join.
+ */
+export const COORDINATOR_NOT_FOUND_IS_DENIAL = 3;
+
 /** What ends a member's time in the loop of {@link startElection}. */
 type Wake =
   /** The member crashed (kafkajs emitted CRASH), or its connect or subscribe failed. */
@@ -160,8 +168,10 @@ export async function startElection(kafka: Kafka, options: ElectionOptions): Pro
   // Out of the group since (null while a member), and why the last join failed.
   let outSince: number | null = now();
   let lastError: string | null = null;
-  // Failed joins since the last member that survived its join.
+  // Failed joins since the last member that survived its join, and how many of the last ones
+  // in a row found no coordinator.
   let failures = 0;
+  let notFound = 0;
   let wake = Promise.withResolvers<Wake>();
 
   function apply(event: ElectionEvent) {
@@ -198,6 +208,7 @@ export async function startElection(kafka: Kafka, options: ElectionOptions): Pro
       outSince = null;
       lastError = null;
       failures = 0;
+      notFound = 0;
       apply({ type: "joined", partitions: payload.memberAssignment[topic] ?? [] });
     });
     member.on(member.events.HEARTBEAT, () => {
@@ -238,7 +249,12 @@ export async function startElection(kafka: Kafka, options: ElectionOptions): Pro
         const error = reason.error;
         lastError = String((error as Error)?.message ?? error).split("\n")[0];
         const incurable = incurableConsumerError(error);
-        if (incurable !== null) {
+        notFound = incurable === "KafkaJSGroupCoordinatorNotFound" ? notFound + 1 : 0;
+        if (
+          incurable !== null &&
+          (incurable !== "KafkaJSGroupCoordinatorNotFound" ||
+            notFound >= COORDINATOR_NOT_FOUND_IS_DENIAL)
+        ) {
           stopped = true;
           options.onFatal(explainElectionFailure(incurable, error, options), error);
           return;
