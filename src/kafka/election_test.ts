@@ -8,7 +8,7 @@ import { incurableConsumerError } from "./errors.ts";
 /** What one fake member does: join with an assignment, crash in its join, or fail to connect. */
 type Script = { join: number[] } | { crash: unknown } | { refuseConnect: unknown };
 
-/** An error as kafkajs reports a broker's error code. */
+/** An error as kafkajs reports a broker's error code (by kafkajs's names: code 14 is GROUP_LOAD_IN_PROGRESS). */
 function protocolError(type: string, retriable = false): Error {
   return Object.assign(new Error(`${type} text`), {
     name: "KafkaJSProtocolError",
@@ -135,7 +135,7 @@ Deno.test("a member that crashes while it rejoins is replaced until one survives
 
 Deno.test("a failed first join is retried as well, not only a crash after a join", async () => {
   const { kafka, members } = fakeKafka([
-    { crash: protocolError("COORDINATOR_LOAD_IN_PROGRESS", true) },
+    { crash: protocolError("GROUP_LOAD_IN_PROGRESS", true) },
     { crash: INCONSISTENT() },
     { join: [] },
   ]);
@@ -265,7 +265,7 @@ const SCHEDULES = 1000;
 /** Errors a retry may cure, and errors it cannot, as kafkajs reports them. */
 const CURABLE = [
   () => protocolError("INCONSISTENT_GROUP_PROTOCOL"),
-  () => protocolError("COORDINATOR_LOAD_IN_PROGRESS", true),
+  () => protocolError("GROUP_LOAD_IN_PROGRESS", true),
   () => Object.assign(new Error("Connection error"), { name: "KafkaJSConnectionError" }),
 ];
 const INCURABLE = [

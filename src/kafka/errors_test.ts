@@ -49,6 +49,7 @@ Deno.test("a consumer joins again after what a retry can cure, and gives up on w
   for (
     const type of [
       "COORDINATOR_LOAD_IN_PROGRESS",
+      "GROUP_LOAD_IN_PROGRESS",
       "COORDINATOR_NOT_AVAILABLE",
       "GROUP_COORDINATOR_NOT_AVAILABLE",
       "NOT_COORDINATOR",

@@ -326,7 +326,7 @@ Deno.test("without a progress callback the rebuild logs its progress", async () 
 Deno.test("a consumer crash that a retry may cure starts a new consumer, and the rebuild completes", async () => {
   const loading = protocolError(
     "The coordinator is loading and hence can't process requests for this group",
-    "COORDINATOR_LOAD_IN_PROGRESS",
+    "GROUP_LOAD_IN_PROGRESS",
     14,
   );
   const wrapped = Object.assign(new Error(loading.message), {
@@ -352,7 +352,7 @@ Deno.test("a consumer crash that a retry may cure starts a new consumer, and the
 });
 
 Deno.test("a consumer that keeps crashing ends the rebuild at its timeout, naming the last error", async () => {
-  const loading = protocolError("The coordinator is loading", "COORDINATOR_LOAD_IN_PROGRESS", 14);
+  const loading = protocolError("The coordinator is loading", "GROUP_LOAD_IN_PROGRESS", 14);
   const { kafka, seen } = fakeKafka({
     offsets: [{ partition: 0, low: "0", high: "2" }],
     crashes: Array.from({ length: 100 }, () => loading),
