@@ -46,6 +46,50 @@ export function fatalProducerError(error: unknown): string | null {
     null;
 }
 
+/**
+ * Kafka error types that no retry of a consumer cures: a permission, a
+ * setting or a topic that is missing must change first. Anything else (what
+ * kafkajs marks `retriable`, a coordinator still loading, a lost connection,
+ * another member's protocol) may pass, so a consumer joins again.
+ */
+export const INCURABLE_CONSUMER_ERRORS: readonly string[] = [
+  "TOPIC_AUTHORIZATION_FAILED",
+  "GROUP_AUTHORIZATION_FAILED",
+  "CLUSTER_AUTHORIZATION_FAILED",
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "INVALID_SESSION_TIMEOUT",
+  "INVALID_GROUP_ID",
+  "INVALID_TOPIC_EXCEPTION",
+  "UNSUPPORTED_VERSION",
+];
+
+/**
+ * kafkajs errors (by name) that no retry cures. kafkajs drops FindCoordinator's
+ * error code and throws `KafkaJSGroupCoordinatorNotFound`, which is how a denied
+ * group shows; a failed SASL login does not pass on a retry either.
+ */
+const INCURABLE_CONSUMER_NAMES: readonly string[] = [
+  "KafkaJSGroupCoordinatorNotFound",
+  "KafkaJSSASLAuthenticationError",
+];
+
+/**
+ * Why a consumer's failure (a crash, or a failed connect) cannot be cured by
+ * joining again: the Kafka error type or kafkajs error name in its cause chain,
+ * or null when a retry may cure it. The election and the start-up rebuild
+ * both decide with this.
+ */
+export function incurableConsumerError(error: unknown): string | null {
+  for (const e of causeChain(error)) {
+    if (
+      typeof e.type === "string" &&
+      (INCURABLE_CONSUMER_ERRORS.includes(e.type) || e.type.endsWith("_AUTHORIZATION_FAILED"))
+    ) return e.type;
+    if (typeof e.name === "string" && INCURABLE_CONSUMER_NAMES.includes(e.name)) return e.name;
+  }
+  return null;
+}
+
 /** Explains a Kafka error in one line, without secrets. */
 export function describeKafkaError(error: unknown, config: Config): string {
   const messages = chain(error);

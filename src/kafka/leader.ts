@@ -11,24 +11,14 @@
  * while its last contact with the group coordinator is recent enough that the
  * coordinator cannot have evicted it yet.
  *
- * The decision is pure ({@link decideRole}, {@link leaseValid}); the kafkajs
- * consumer is the thin edge ({@link startElection}).
+ * The decisions are pure ({@link decideRole}, {@link leaseValid},
+ * {@link chooseLeader}, {@link rejoinDelay}); the kafkajs consumer is the thin
+ * edge, in `election.ts`.
  *
  * @module
  */
-
-import { getLogger } from "@logtape/logtape";
-import { Buffer } from "node:buffer";
-import {
-  type Admin,
-  AssignerProtocol,
-  type Consumer,
-  type Kafka,
-  type PartitionAssigner,
-} from "kafkajs";
 import type { Readiness } from "../ops/readiness.ts";
-
-const log = getLogger(["datagen", "leader"]);
+import { backoffDelay } from "../util/retry.ts";
 
 /** An instance's role: the leader scans and produces, a standby waits. */
 export type Role = "leader" | "standby";
@@ -89,47 +79,6 @@ export function chooseLeader(candidates: readonly Candidate[]): string | null {
     candidates.filter((c) => !leading || c.leading).map((c) => c.memberId).sort();
   return ids(true)[0] ?? ids(false)[0] ?? null;
 }
-
-const LEADING = new TextEncoder().encode("leading");
-
-/** An assigner that keeps the partition with the member that leads ({@link chooseLeader}). */
-function stickyLeaderAssigner(topic: string, leading: () => boolean): PartitionAssigner {
-  return () => ({
-    name: "TwitchDatagenLeader",
-    version: 0,
-    // deno-lint-ignore require-await -- kafkajs awaits the assignment.
-    async assign({ members }) {
-      const candidates = members.map(({ memberId, memberMetadata }) => {
-        const { userData } = AssignerProtocol.MemberMetadata.decode(memberMetadata) ?? {};
-        return {
-          memberId,
-          leading: userData !== undefined && new TextDecoder().decode(userData) === "leading",
-        };
-      });
-      const chosen = chooseLeader(candidates);
-      return candidates.map(({ memberId }) => ({
-        memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 0,
-          assignment: { [topic]: memberId === chosen ? [0] : [] },
-          userData: Buffer.alloc(0),
-        }),
-      }));
-    },
-    protocol({ topics }) {
-      return {
-        name: "TwitchDatagenLeader",
-        metadata: AssignerProtocol.MemberMetadata.encode({
-          version: 0,
-          topics,
-          userData: Buffer.from(leading() ? LEADING : new Uint8Array()),
-        }),
-      };
-    },
-  });
-}
-
-/** The group id that a topic's instances share unless `KAFKA_LEADER_GROUP` names another. */
 export function leaderGroupId(topic: string): string {
   return `twitch-datagen.${topic}.leader`;
 }
@@ -146,13 +95,17 @@ export function transactionalId(topic: string): string {
 
 /**
  * Readiness with the role in it: a standby is ready while the broker answers
- * (it can take over); a leader as the scans decide (`leaderVerdict`).
+ * (it can take over) and it is a member of the group; a leader as the scans
+ * decide (`leaderVerdict`). `outOfGroup` is why this instance could not join
+ * the group for longer than a session timeout ({@link membershipProblem}).
  */
 export function roleReadiness(
   role: Role,
   brokerReachable: boolean,
   leaderVerdict: Readiness,
+  outOfGroup: string | null = null,
 ): Readiness {
+  if (outOfGroup !== null) return { ready: false, reason: `standby; ${outOfGroup}` };
   if (role === "standby") {
     return brokerReachable
       ? { ready: true, reason: "standby" }
@@ -163,151 +116,64 @@ export function roleReadiness(
     : { ready: false, reason: `leader; ${leaderVerdict.reason}` };
 }
 
-/** A running election. */
-export interface Election {
-  /** The current role. */
-  readonly role: Role;
-  /** Whether this member leads and its lease is still valid ({@link leaseValid}). */
-  leading(): boolean;
-  /** Steps down at once and rejoins the group with a new member (after a fence). */
-  rejoin(): Promise<void>;
-  /** Leaves the group. */
-  stop(): Promise<void>;
-}
-
-/** Settings and edges of {@link startElection}. */
-export interface ElectionOptions {
-  groupId: string;
-  sessionTimeoutMs: number;
-  /** Called on the first join and once per change of role after it, in order. */
-  onChange: (role: Role) => void;
-  now?: () => number;
-}
-
-/** Creates the one-partition coordination topic when it is missing. */
-export async function ensureCoordinationTopic(
-  admin: Admin,
-  topic: string,
-  replicationFactor?: number,
-): Promise<void> {
-  const topics = await admin.listTopics();
-  if (topics.includes(topic)) return;
-  const cluster = await admin.describeCluster();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{
-      topic,
-      numPartitions: 1,
-      replicationFactor: replicationFactor ?? Math.min(3, cluster.brokers.length),
-    }],
-  }).catch((error) => {
-    // Another instance created it at the same moment.
-    if ((error as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw error;
-  });
+/**
+ * Why an instance outside the group since `outSince` cannot take over, once
+ * that lasted longer than a session timeout (the time the group takes to
+ * replace a member); null while it is a member or may still join.
+ */
+export function membershipProblem(
+  membership: { outSince: number | null; lastError: string | null },
+  now: number,
+  options: { groupId: string; sessionTimeoutMs: number },
+): string | null {
+  const { outSince, lastError } = membership;
+  if (outSince === null || now - outSince <= options.sessionTimeoutMs) return null;
+  const seconds = Math.round((now - outSince) / 1000);
+  return `not a member of the leader election group ${options.groupId} for ${seconds} s${
+    lastError === null ? "" : ` (${lastError})`
+  }`;
 }
 
 /**
- * Joins the group and reports the role on every change. A consumer that
- * crashes or is fenced out is replaced by a new member, so an instance never
- * stays out of the group.
+ * The wait before joining again after failed join number `failures`
+ * (1-based): a quarter second plus capped exponential backoff with jitter,
+ * at most half a session timeout, so that a member whose join keeps
+ * failing neither spins nor waits long once the cause is gone.
  */
-export async function startElection(kafka: Kafka, options: ElectionOptions): Promise<Election> {
-  const now = options.now ?? Date.now;
-  const topic = coordinationTopic(options.groupId);
-  let role: Role = "standby";
-  let lastContactAt = 0;
-  let consumer: Consumer | null = null;
-  let stopped = false;
-  let reported = false;
-
-  function apply(event: ElectionEvent) {
-    const next = decideRole(role, event);
-    // The first join is reported whatever it decides: a standby says so once.
-    if (next === role && (reported || event.type !== "joined")) return;
-    reported = true;
-    role = next;
-    options.onChange(role);
-  }
-
-  async function join() {
-    const member = kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs,
-      rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
-      heartbeatInterval: heartbeatInterval(options),
-      // The topic stays empty: short fetch waits keep the heartbeats on time.
-      maxWaitTimeInMs: 500,
-      // Long enough to outlast a dead broker's removal from the cluster (a coordinator that
-      // died takes seconds to move): a crash of this consumer costs a needless step-down.
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
-      partitionAssigners: [stickyLeaderAssigner(topic, leading)],
-    });
-    member.on(member.events.GROUP_JOIN, ({ payload }) => {
-      lastContactAt = now();
-      apply({ type: "joined", partitions: payload.memberAssignment[topic] ?? [] });
-    });
-    member.on(member.events.HEARTBEAT, () => {
-      lastContactAt = now();
-    });
-    member.on(member.events.CRASH, ({ payload }) => {
-      log.warn("Left the leader election group {groupId}: {error}; joining again", {
-        groupId: options.groupId,
-        error: payload.error?.message,
-      });
-      apply({ type: "left" });
-      // kafkajs restarts a consumer after a retriable crash by itself; otherwise rejoin here.
-      if (!payload.restart && !stopped) restart();
-    });
-    consumer = member;
-    await member.connect();
-    await member.subscribe({ topics: [topic] });
-    await member.run({ eachMessage: async () => {} });
-  }
-
-  let restarting: Promise<void> | null = null;
-  function restart(): Promise<void> {
-    restarting ??= (async () => {
-      const old = consumer;
-      consumer = null;
-      await old?.disconnect().catch(() => {});
-      while (!stopped) {
-        try {
-          await join();
-          break;
-        } catch (error) {
-          log.warn("Cannot join the leader election group {groupId} ({error}); retrying", {
-            groupId: options.groupId,
-            error: (error as Error).message,
-          });
-          await new Promise((resolve) => setTimeout(resolve, options.sessionTimeoutMs / 2));
-        }
-      }
-    })().finally(() => {
-      restarting = null;
-    });
-    return restarting;
-  }
-
-  function leading() {
-    return role === "leader" && leaseValid(lastContactAt, now(), options);
-  }
-
-  await join();
-  return {
-    get role() {
-      return role;
-    },
-    leading,
-    async rejoin() {
-      apply({ type: "fenced" });
-      await restart();
-    },
-    async stop() {
-      stopped = true;
-      apply({ type: "left" });
-      const current = consumer;
-      consumer = null;
-      await current?.disconnect().catch(() => {});
-    },
-  };
+export function rejoinDelay(
+  failures: number,
+  options: { sessionTimeoutMs: number; random: () => number },
+): number {
+  const capMs = Math.max(250, options.sessionTimeoutMs / 2 - 250);
+  return 250 + backoffDelay(failures, { baseMs: 500, capMs, random: options.random });
 }
+
+/**
+ * One line for an election that cannot go on, naming what to grant or set.
+ * `incurable` is the type or name {@link incurableConsumerError} found.
+ */
+export function explainElectionFailure(
+  incurable: string,
+  error: unknown,
+  context: { groupId: string; sessionTimeoutMs: number },
+): string {
+  const { groupId } = context;
+  const topic = coordinationTopic(groupId);
+  const message = String((error as { message?: unknown })?.message ?? error).split("\n")[0];
+  switch (incurable) {
+    case "GROUP_AUTHORIZATION_FAILED":
+      return `the broker denies the service's user the leader election group ${groupId} (GROUP_AUTHORIZATION_FAILED); grant it Read on group ${groupId} (KAFKA_LEADER_GROUP), or set HA=off`;
+    case "KafkaJSGroupCoordinatorNotFound":
+      return `the broker names no coordinator for the leader election group ${groupId}, which is how kafkajs reports a group that the service's user may not use; grant it Read on group ${groupId} (KAFKA_LEADER_GROUP), or set HA=off`;
+    case "TOPIC_AUTHORIZATION_FAILED":
+      return `the broker denies the service's user the coordination topic ${topic} (TOPIC_AUTHORIZATION_FAILED); grant it Describe and Read on topic ${topic}, or set HA=off`;
+    case "INVALID_SESSION_TIMEOUT":
+      return `the broker refuses KAFKA_SESSION_TIMEOUT_MS=${context.sessionTimeoutMs} (INVALID_SESSION_TIMEOUT); set it within the brokers' group.min.session.timeout.ms and group.max.session.timeout.ms`;
+    case "UNKNOWN_TOPIC_OR_PARTITION":
+      return `the coordination topic ${topic} of the leader election is gone (UNKNOWN_TOPIC_OR_PARTITION); restart the service to create it again`;
+    default:
+      return `the leader election cannot join group ${groupId} (${incurable}: ${message}); see the README's Kafka ACLs, or set HA=off`;
+  }
+}
+
+/** A running election. */

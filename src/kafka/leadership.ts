@@ -12,13 +12,8 @@ import type { Kafka } from "kafkajs";
 import type { Config } from "../config/config.ts";
 import { kafkaTransactionalDelivery, topicPartitionCount } from "./client.ts";
 import { pinPartitionCount } from "./delivery.ts";
-import {
-  coordinationTopic,
-  type Election,
-  ensureCoordinationTopic,
-  type Role,
-  startElection,
-} from "./leader.ts";
+import { type Election, ensureCoordinationTopic, startElection } from "./election.ts";
+import { coordinationTopic, type Role } from "./leader.ts";
 import { type KafkaSession, openSession } from "./session.ts";
 import { createTerms, type Term } from "./terms.ts";
 
@@ -30,6 +25,8 @@ export interface Leadership {
   readonly role: Role;
   /** The running term, when this instance leads and its session is open. */
   current(): Term<KafkaSession> | null;
+  /** Why this instance is out of the group for longer than a session timeout, or null. */
+  outOfGroup(): string | null;
   /**
    * After the running term's producer was fenced: ends the term and rejoins the group as a
    * new member. Does nothing when the running term's delivery was not fenced (the caller's
@@ -48,6 +45,8 @@ export interface LeadershipHooks {
   end(term: Term<KafkaSession>): Promise<void>;
   /** The role changed (also called for the first role): 1 for leader, else 0. */
   role(role: Role): void;
+  /** The election cannot go on (a denied ACL, a refused setting): one line that says what to do. */
+  fatal(line: string): void;
 }
 
 /** Whether the running term's own delivery lost leadership (false when no term runs). */
@@ -119,6 +118,7 @@ export async function startLeadership(
       hooks.role(role);
       terms.change(role);
     },
+    onFatal: (line) => hooks.fatal(line),
   });
   const current = election;
   return {
@@ -126,6 +126,7 @@ export async function startLeadership(
       return current.role;
     },
     current: () => terms.current(),
+    outOfGroup: () => current.outOfGroup(),
     async stepDown() {
       // Only the running term's own fenced delivery deposes it: a stale send of an ended
       // term (a watchlist event retried after the term closed) must not end the next one.

@@ -6,12 +6,14 @@
  * @module
  */
 
-import type { Kafka } from "kafkajs";
+import type { Consumer, ConsumerRunConfig, Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "../config/config.ts";
 import type { LiveState } from "../scan/endings.ts";
 import { type LiveStream, liveStream } from "../scan/record.ts";
 import { causeChain } from "../util/errors.ts";
+import { backoffDelay } from "../util/retry.ts";
+import { incurableConsumerError } from "./errors.ts";
 
 const log = getLogger(["datagen", "kafka"]);
 
@@ -88,11 +90,17 @@ export async function readLiveState(
   };
   const { promise: failed, reject: fail } = Promise.withResolvers<never>();
   failed.catch(() => {});
+  // Crashes of the consumer that a new consumer may cure, and the last one's error.
+  const crashes = { count: 0, last: "" };
   const timer = setTimeout(() => {
     fail(
       new KafkaRebuildError(
         `the start-up rebuild did not finish reading topic ${topic} within KAFKA_REBUILD_TIMEOUT_MS=${timeoutMs} ms (${
           describeProgress(progress)
+        }${
+          crashes.count === 0
+            ? ""
+            : `; its consumer failed ${crashes.count} times, last with: ${crashes.last}`
         }); raise KAFKA_REBUILD_TIMEOUT_MS for a large topic, or check that the brokers answer`,
       ),
     );
@@ -102,6 +110,9 @@ export async function readLiveState(
     if (progress.partitions > 0) report({ ...progress });
   }, options.progressIntervalMs ?? 5000);
   const open: { disconnect(): Promise<void> }[] = [];
+  // Set once the rebuild ended: no consumer starts after that.
+  let ended = false;
+  let restart: ReturnType<typeof setTimeout> | undefined;
   /** Waits for `step` unless the rebuild fails first. */
   async function within<T>(step: Promise<T>): Promise<T> {
     return await Promise.race([step, failed]);
@@ -132,37 +143,62 @@ export async function readLiveState(
     progress.partitions = offsets.length;
     progress.partitionsDone = offsets.length - pending.size;
     if (pending.size === 0) return state;
-    const consumer = kafka.consumer({
-      groupId,
-      // Small fetches: the rebuild is bound by parsing, and big ones only raise the memory peak.
-      maxBytes: 4 * 1024 * 1024,
-      maxBytesPerPartition: 1024 * 1024,
-      maxWaitTimeInMs: 100,
-      // A crash ends the rebuild with an error; a consumer restarting in the background would not.
-      retry: { restartOnFailure: () => Promise.resolve(false) },
-    });
     const done = Promise.withResolvers<void>();
-    // A batch that holds only control records (transaction markers) or aborted records never
-    // reaches eachBatch, but kafkajs reports every batch it passes here with its last offset.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const high = pending.get(payload.partition);
-      if (high !== undefined && BigInt(payload.lastOffset) + 1n >= high) {
-        pending.delete(payload.partition);
-        progress.partitionsDone++;
-        if (pending.size === 0) done.resolve();
-      }
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      fail(
-        new KafkaRebuildError(explainRebuildFailure(payload.error, context), {
-          cause: payload.error,
-        }),
-      );
-    });
     let skipped = 0;
-    await connect(consumer);
-    await within(consumer.subscribe({ topic, fromBeginning: true }));
-    await within(consumer.run({
+    let consumer: Consumer | null = null;
+    /** Starts a consumer that reads the topic from its start; a crash replaces it (below). */
+    const start = async () => {
+      consumer = kafka.consumer({
+        groupId,
+        // Small fetches: the rebuild is bound by parsing, and big ones only raise the memory peak.
+        maxBytes: 4 * 1024 * 1024,
+        maxBytesPerPartition: 1024 * 1024,
+        maxWaitTimeInMs: 100,
+        // A crash is handled below; a consumer restarting in the background would not be.
+        retry: { restartOnFailure: () => Promise.resolve(false) },
+      });
+      // A batch that holds only control records (transaction markers) or aborted records never
+      // reaches eachBatch, but kafkajs reports every batch it passes here with its last offset.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const high = pending.get(payload.partition);
+        if (high !== undefined && BigInt(payload.lastOffset) + 1n >= high) {
+          pending.delete(payload.partition);
+          progress.partitionsDone++;
+          if (pending.size === 0) done.resolve();
+        }
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => crashed(payload.error));
+      await connect(consumer);
+      await within(consumer.subscribe({ topic, fromBeginning: true }));
+      await within(consumer.run(run));
+    };
+    /**
+     * A crash that no retry cures (a denied ACL, a topic gone) ends the rebuild at once; any
+     * other (a coordinator still loading or moving, a lost connection) starts a new consumer
+     * from the topic's start after a backoff, within the rebuild's timeout. Reading a record
+     * twice is harmless: the newest value per key still wins.
+     */
+    const crashed = (error: unknown) => {
+      // A consumer still starting when the rebuild ended fails with the rebuild's own error.
+      if (ended || error instanceof KafkaRebuildError) return;
+      if (incurableConsumerError(error) !== null) {
+        fail(new KafkaRebuildError(explainRebuildFailure(error, context), { cause: error }));
+        return;
+      }
+      crashes.count++;
+      crashes.last = String((error as Error)?.message ?? error).split("\n")[0];
+      const waitMs = 300 +
+        backoffDelay(crashes.count, { baseMs: 500, capMs: 5000, random: Math.random });
+      log.warn(
+        "The start-up rebuild's consumer of {topic} failed ({error}); reading again from the start in {waitMs} ms",
+        { topic, error: crashes.last, waitMs },
+      );
+      restart = setTimeout(() => {
+        progress.records = 0;
+        start().catch(crashed);
+      }, waitMs);
+    };
+    const run: ConsumerRunConfig = {
       autoCommit: false,
       eachBatchAutoResolve: true,
       // deno-lint-ignore require-await
@@ -180,10 +216,11 @@ export async function readLiveState(
           else state.set(key, live);
         }
       },
-    }));
+    };
+    await start();
     await within(done.promise);
     // The state is complete: a slow goodbye must neither lose it nor outlast the timeout.
-    await within(consumer.disconnect()).catch(() => {});
+    await within(consumer!.disconnect()).catch(() => {});
     open.pop();
     await within(admin.deleteGroups([groupId])).catch(() => {});
     if (skipped > 0) {
@@ -197,7 +234,9 @@ export async function readLiveState(
     if (error instanceof KafkaRebuildError || !isAuthorizationFailure(error)) throw error;
     throw new KafkaRebuildError(explainRebuildFailure(error, context), { cause: error });
   } finally {
+    ended = true;
     clearTimeout(timer);
+    clearTimeout(restart);
     clearInterval(ticker);
     for (const client of open.reverse()) await client.disconnect().catch(() => {});
   }

@@ -60,6 +60,8 @@ interface FakeLog {
   groupId?: string;
   connected: Set<string>;
   deletedGroups: string[];
+  /** Consumers created. */
+  consumers: number;
 }
 
 /**
@@ -72,10 +74,12 @@ function fakeKafka(
     offsets: { partition: number; low: string; high: string }[];
     batches?: FakeBatch[];
     crash?: unknown;
+    /** The first consumers crash with these, one each, in order; later ones read. */
+    crashes?: unknown[];
     offsetsError?: unknown;
   },
 ): { kafka: Kafka; seen: FakeLog } {
-  const seen: FakeLog = { connected: new Set(), deletedGroups: [] };
+  const seen: FakeLog = { connected: new Set(), deletedGroups: [], consumers: 0 };
   const events = { END_BATCH_PROCESS: "end_batch", CRASH: "crash" };
   const kafka = {
     admin() {
@@ -91,6 +95,8 @@ function fakeKafka(
     },
     consumer({ groupId }: { groupId: string }) {
       seen.groupId = groupId;
+      const crash = setup.crash ?? setup.crashes?.[seen.consumers];
+      seen.consumers++;
       const listeners = new Map<string, (event: { payload: unknown }) => void>();
       return {
         events,
@@ -102,8 +108,10 @@ function fakeKafka(
         subscribe: () => Promise.resolve(),
         run({ eachBatch }: { eachBatch: (payload: unknown) => Promise<void> }) {
           (async () => {
-            if (setup.crash !== undefined) {
-              listeners.get(events.CRASH)?.({ payload: { error: setup.crash, groupId } });
+            if (crash !== undefined) {
+              // As kafkajs: the crashed consumer is disconnected before CRASH is emitted.
+              seen.connected.delete("consumer");
+              listeners.get(events.CRASH)?.({ payload: { error: crash, groupId, restart: false } });
               return;
             }
             for (const batch of setup.batches ?? []) {
@@ -278,7 +286,7 @@ Deno.test("a topic the principal may not read ends the rebuild with the ACL to a
   assert.deepEqual(seen.connected, new Set());
 });
 
-Deno.test("any other consumer crash ends the rebuild with one line", () => {
+Deno.test("any other crash that ends the rebuild says so in one line", () => {
   assert.equal(
     explainRebuildFailure(new Error("Connection timeout\nmore"), {
       topic: "streams",
@@ -313,4 +321,55 @@ Deno.test("without a progress callback the rebuild logs its progress", async () 
       "Rebuilding the live set from streams: 3 of at most 5 records read, 1 of 2 partitions done",
     );
   }
+});
+
+Deno.test("a consumer crash that a retry may cure starts a new consumer, and the rebuild completes", async () => {
+  const loading = protocolError(
+    "The coordinator is loading and hence can't process requests for this group",
+    "GROUP_LOAD_IN_PROGRESS",
+    14,
+  );
+  const wrapped = Object.assign(new Error(loading.message), {
+    name: "KafkaJSNonRetriableError",
+    cause: loading,
+  });
+  const { kafka, seen } = fakeKafka({
+    offsets: [{ partition: 0, low: "0", high: "2" }],
+    crashes: [wrapped, loading],
+    batches: [{ partition: 0, messages: [stream("1", "11"), stream("2", "22")], lastOffset: 1 }],
+  });
+  const state = await readLiveState(kafka, "streams", { timeoutMs: 10_000 });
+  assert.deepEqual(
+    state,
+    new Map([
+      ["1", { userId: "11", startedAt: STARTED, language: "", gameId: "", userLogin: "" }],
+      ["2", { userId: "22", startedAt: STARTED, language: "", gameId: "", userLogin: "" }],
+    ]),
+  );
+  assert.equal(seen.consumers, 3);
+  assert.deepEqual(seen.connected, new Set());
+  assert.deepEqual(seen.deletedGroups, [seen.groupId]);
+});
+
+Deno.test("a consumer that keeps crashing ends the rebuild at its timeout, naming the last error", async () => {
+  const loading = protocolError("The coordinator is loading", "GROUP_LOAD_IN_PROGRESS", 14);
+  const { kafka, seen } = fakeKafka({
+    offsets: [{ partition: 0, low: "0", high: "2" }],
+    crashes: Array.from({ length: 100 }, () => loading),
+  });
+  const error = await readLiveState(kafka, "streams", { timeoutMs: 1500 }).then(
+    () => assert.fail("the rebuild succeeded"),
+    (e) => e,
+  );
+  assert.equal(error.name, "KafkaRebuildError");
+  assert.match(
+    error.message,
+    /^the start-up rebuild did not finish reading topic streams within KAFKA_REBUILD_TIMEOUT_MS=1500 ms \(0 of at most 2 records read, 0 of 1 partitions done; its consumer failed (\d+) times, last with: The coordinator is loading\); raise KAFKA_REBUILD_TIMEOUT_MS for a large topic, or check that the brokers answer$/,
+  );
+  const failures = Number(/failed (\d+) times/.exec(error.message)![1]);
+  assert.equal(seen.consumers, failures);
+  // No consumer starts after the rebuild ended.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(seen.consumers, failures);
+  assert.deepEqual(seen.connected, new Set());
 });

@@ -73,12 +73,17 @@ export async function runService(
   const unlisten = listenForSignals(lifecycle);
   const status = createStatus();
   let connection: Connection | null = null;
-  const role = () => connection?.kind === "leadership" ? connection.leadership.role : null;
+  const leadership = () => connection?.kind === "leadership" ? connection.leadership : null;
   const server = config.http.port === 0 ? null : serveOps(
     { host: config.http.host, port: config.http.port, signal: lifecycle.signal },
     {
       readiness: () =>
-        serviceReadiness(status, { schedule: config.schedule, now: Date.now(), role: role() }),
+        serviceReadiness(status, {
+          schedule: config.schedule,
+          now: Date.now(),
+          role: leadership()?.role ?? null,
+          outOfGroup: leadership()?.outOfGroup() ?? null,
+        }),
       health: lifecycle.health,
       metrics,
     },
@@ -87,7 +92,7 @@ export async function runService(
   // HA=on: scans start and stop with the terms of leadership, bound once the scans are set up.
   const hooks: TermHooks = { begin: () => {}, end: () => Promise.resolve() };
   connection = await connect<Connection>({
-    open: () => openConnection(config, kafkaConfig, hooks, metrics),
+    open: () => openConnection(config, kafkaConfig, hooks, { metrics, lifecycle }),
     // Stopped while joining: a stop must not wait for kafkajs's connection retries.
     release: (c) => {
       if (c.kind === "leadership") c.leadership.stop().catch(() => {});
@@ -111,8 +116,9 @@ async function openConnection(
   config: Config,
   kafkaConfig: KafkaConfig,
   hooks: TermHooks,
-  metrics: Metrics,
+  parts: { metrics: Metrics; lifecycle: Lifecycle },
 ): Promise<Connection> {
+  const { metrics, lifecycle } = parts;
   const ha = config.ha;
   if (ha === null) return { kind: "session", session: await openKafka(config, kafkaConfig) };
   const kafka = createKafka(kafkaConfig);
@@ -121,6 +127,12 @@ async function openConnection(
     begin: () => hooks.begin(),
     end: () => hooks.end(),
     role: (role) => metrics.leader.set(role === "leader" ? 1 : 0),
+    // Waiting does not grant a permission: let the supervisor restart it once fixed.
+    fatal: (line) => {
+      lifecycle.fail(`the leader election cannot go on: ${line}`);
+      log.error("Stopping with exit code 1: {error}", { error: line });
+      lifecycle.halt();
+    },
   });
   return { kind: "leadership", leadership };
 }

@@ -38,12 +38,18 @@ export function setBrokerReachable(status: ServiceStatus, metrics: Metrics, up: 
 /** What `/readyz` answers now; `role` is the election's (HA=on), or null (HA=off, or not joined). */
 export function serviceReadiness(
   status: ServiceStatus,
-  options: { schedule: Config["schedule"]; now: number; role: Role | null },
+  options: {
+    schedule: Config["schedule"];
+    now: number;
+    role: Role | null;
+    /** Why the instance is out of the election's group for too long (HA=on), or null. */
+    outOfGroup?: string | null;
+  },
 ): Readiness {
   const verdict = readiness({ ...status, schedule: options.schedule, now: options.now });
   return options.role === null
     ? verdict
-    : roleReadiness(options.role, status.brokerReachable, verdict);
+    : roleReadiness(options.role, status.brokerReachable, verdict, options.outOfGroup ?? null);
 }
 
 /** A broker probe for readiness that fails fast (no retries) and never overlaps itself. */
