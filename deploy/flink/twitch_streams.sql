@@ -12,6 +12,11 @@
 -- KAFKA_TOPIC.
 
 SET 'table.local-time-zone' = 'UTC';
+-- Mini-batches: aggregations fold the updates of up to half a second into one, so reading the
+-- topic's history does not pass every intermediate count downstream.
+SET 'table.exec.mini-batch.enabled' = 'true';
+SET 'table.exec.mini-batch.allow-latency' = '500 ms';
+SET 'table.exec.mini-batch.size' = '5000';
 
 -- Every field of the Helix stream object, typed. Helix sends started_at as ISO 8601
 -- ("2026-12-03T17:04:05Z"); tags and the deprecated tag_ids are arrays (null is allowed:

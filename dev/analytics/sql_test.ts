@@ -41,6 +41,9 @@ Deno.test("the script splits into its statements, comments dropped", () => {
     statements.map((s) => s.split("\n")[0].replace(/ \($| AS$/, "")),
     [
       "SET 'table.local-time-zone' = 'UTC'",
+      "SET 'table.exec.mini-batch.enabled' = 'true'",
+      "SET 'table.exec.mini-batch.allow-latency' = '500 ms'",
+      "SET 'table.exec.mini-batch.size' = '5000'",
       "CREATE TABLE twitch_streams",
       "CREATE TABLE clock_ticks",
       "CREATE VIEW clock",
