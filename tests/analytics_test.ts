@@ -227,3 +227,34 @@ Deno.test("while analytics runs, a stream that starts joins its answers and one 
     await producer.disconnect();
   }
 });
+
+Deno.test("without Java or a Python of 3.10 to 3.12, analytics stops with one line naming it", async () => {
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const noJava = await analytics(["--once"], { JAVA_HOME: "/nonexistent" }).output();
+  assert.equal(noJava.code, 1);
+  assert.equal(
+    decode(noJava.stderr),
+    "error: Java 11 or newer is needed to run Flink; install it (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME\n",
+  );
+  // A PATH with Java and Deno but no Python at all.
+  const bin = await Deno.makeTempDir();
+  try {
+    const java = await new Deno.Command("sh", { args: ["-c", "command -v java"] }).output();
+    await Deno.symlink(decode(java.stdout).trim(), `${bin}/java`);
+    const noPython = await new Deno.Command(Deno.execPath(), {
+      args: [...TASK, "--once"],
+      cwd: ROOT,
+      clearEnv: true,
+      env: { PATH: bin, HOME: Deno.env.get("HOME") ?? "" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(noPython.code, 1);
+    assert.equal(
+      decode(noPython.stderr),
+      "error: Python 3.10, 3.11 or 3.12 is needed to run Flink (apache-flink has no wheels for others); install one (e.g. apt-get install python3 python3-venv)\n",
+    );
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+  }
+});
