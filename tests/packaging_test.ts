@@ -129,7 +129,12 @@ async function resolvedCompose(
 
 const installCompose = "apt-get install docker-compose";
 
-for (const profile of [[], ["--profile", "console"], ["--profile", "materialize"]]) {
+for (
+  const profile of [[], ["--profile", "console"], ["--profile", "materialize"], [
+    "--profile",
+    "flink",
+  ]]
+) {
   const label = profile.length ? `the ${profile[1]} profile` : "the default services";
   toolTest("docker-compose", installCompose, `docker-compose config accepts ${label}`, async () => {
     const result = await compose(composePath, [...profile, "config", "-q"]);
@@ -212,6 +217,10 @@ toolTest(
       "kafka-ui": ["console"],
       materialized: ["materialize"],
       "materialize-init": ["materialize"],
+      "flink-connector": ["flink"],
+      "flink-jobmanager": ["flink"],
+      "flink-taskmanager": ["flink"],
+      "flink-sql-client": ["flink"],
     });
   },
 );
