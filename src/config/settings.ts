@@ -326,6 +326,12 @@ export const SETTINGS = {
     description: "lifetime of simulated app tokens, in seconds (60 days)",
     parse: integer(1, 315_360_000, "seconds from 1 to 315360000"),
   }),
+  SIM_EVENTSUB_MAX_COST: setting({
+    group: "sim",
+    default: String(SIM.eventSubMaxCost),
+    description: "max_total_cost of the app's simulated EventSub subscriptions (Twitch: 10000)",
+    parse: integer(0, 1_000_000, "an integer from 0 to 1000000"),
+  }),
 };
 
 /** The name of a setting: its environment variable. */
