@@ -83,12 +83,11 @@ export async function main(args: string[]): Promise<number> {
     eventsub: watching
       ? {
         url: eventsub.wsUrl ?? simulator?.eventSubUrl ?? TWITCH_EVENTSUB_WS_URL,
-        // With the simulator no Twitch credential is needed: it issues the user token too.
+        shards: eventsub.shards,
+        // The app's credentials: a conduit needs no user token.
         api: createEventSubApi({
           urls: twitchUrls(Deno.env.get("TWURPLE_MOCK_API_PORT")),
           ...credentials,
-          accessToken: simulator ? undefined : eventsub.userAccessToken,
-          refreshToken: simulator ? simulator.userRefreshToken : eventsub.userRefreshToken,
         }),
       }
       : undefined,

@@ -36,7 +36,7 @@ export interface ServiceContext {
   source: StreamSource;
   metrics: Metrics;
   /** The watchlist's EventSub server and Helix edge (scheduled service only). */
-  eventsub?: { url: string; api: EventSubApi };
+  eventsub?: { url: string; api: EventSubApi; shards: number };
 }
 
 /** Logs a scan's one summary line; `sink` names where records go ("Kafka", or "stdout"). */

@@ -23,7 +23,6 @@ function serve(sim: Simulator, env: Record<string, string>, logins: string[]): R
     TWURPLE_MOCK_API_PORT: String(sim.port),
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,
-    TWITCH_USER_REFRESH_TOKEN: sim.userRefreshToken,
     EVENTSUB_WS_URL: sim.eventSubUrl,
     WATCH_USER_LOGINS: logins.join(","),
     SCHEDULE: NO_SCHEDULED_SCANS,
@@ -61,8 +60,10 @@ async function waitFor(what: string, done: () => boolean, ms: number) {
 }
 
 const subscribedLine = (l: Record<string, unknown>) =>
-  String(l.message ?? "").startsWith("EventSub session") &&
-  String(l.message).includes("subscribed to 20 channels");
+  String(l.message ?? "").startsWith("EventSub conduit") &&
+  String(l.message).includes(": 20 of 20 channels subscribed");
+const assignedLine = (l: Record<string, unknown>) =>
+  /^EventSub shard \d+ assigned to session/.test(String(l.message ?? ""));
 
 Deno.test("under churn every watched stream that ends is tombstoned within 1 s of the simulated end", async () => {
   await using broker = await useTestBroker();
@@ -125,8 +126,8 @@ Deno.test("after a dropped connection and a session_reconnect every event delive
   const beforeDrop = watchedLive();
   sim.eventsub.dropAll({ refuseMs: 5000 });
   await waitFor(
-    "a second session",
-    () => service.logs().filter(subscribedLine).length >= 2,
+    "both shards assigned to new sessions",
+    () => service.logs().filter(assignedLine).length >= 4,
     30_000,
   );
   const afterGap = watchedLive();
@@ -156,8 +157,10 @@ Deno.test("after a dropped connection and a session_reconnect every event delive
   await service.stop();
   assert.ok(delivered.length >= 3, `only ${delivered.length} offline events`);
   assert.deepEqual(unhandled(), []);
-  // One session after the reconnect: the migration did not subscribe again.
-  assert.equal(service.logs().filter(subscribedLine).length, 2);
+  // Subscribed once; after the loss the shards were assigned again, and the migration that
+  // followed kept its sessions: no new assignment, no new subscription.
+  assert.equal(service.logs().filter(subscribedLine).length, 1);
+  assert.equal(service.logs().filter(assignedLine).length, 4);
 
   // Polling covers the gap: the next scan (here a --once run) tombstones what ended unseen.
   assert.ok(gapEnded.length >= 1, "no watched stream ended during the gap");

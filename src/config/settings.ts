@@ -86,7 +86,6 @@ function loginList(name: string, raw: string): string[] {
 const SIM = defaultSimulatorOptions();
 
 const CREDENTIAL = "the value from your app in the Twitch developer console";
-const USER_TOKEN = "the token `twitch token -u` printed";
 
 /** Every environment variable the service reads, in the order the README lists them. */
 export const SETTINGS = {
@@ -107,13 +106,10 @@ export const SETTINGS = {
     description: "channels followed in real time over EventSub (comma list, at most 100)",
     parse: loginList,
   }),
-  TWITCH_USER_ACCESS_TOKEN: setting({
-    description: "user token for EventSub (`twitch token -u`; needed with WATCH_USER_LOGINS)",
-    parse: token(USER_TOKEN),
-  }),
-  TWITCH_USER_REFRESH_TOKEN: setting({
-    description: "refresh token of that user token, refreshed with the app's id and secret",
-    parse: token(USER_TOKEN),
+  EVENTSUB_SHARDS: setting({
+    default: "2",
+    description: "WebSocket shards of the EventSub conduit (app credentials only)",
+    parse: integer(1, 20_000, "a number of shards from 1 to 20000"),
   }),
   EVENTSUB_WS_URL: setting({
     defaultText: "wss://eventsub.wss.twitch.tv/ws (the simulator's with SOURCE=simulated)",

@@ -1,8 +1,9 @@
 /**
- * Real time for a watchlist: the EventSub connection, the subscriptions on
- * each new session, and the watcher that turns events into records. Polling
- * goes on beside it and does not depend on it: a lost connection only makes
- * the watched channels as slow as the rest until it is back.
+ * Real time for a watchlist: a conduit with WebSocket shards on the app's
+ * credentials, its subscriptions kept equal to the watched channels, and the
+ * watcher that turns events into records. Polling goes on beside it and does
+ * not depend on it: a lost shard only makes the channels as slow as the rest
+ * until it is back.
  *
  * @module
  */
@@ -13,9 +14,11 @@ import type { LiveState } from "../scan/endings.ts";
 import type { StreamRecord } from "../scan/record.ts";
 import type { Selection } from "../scan/selection.ts";
 import type { Metrics } from "../ops/metrics.ts";
-import { connectEventSub, type Connection, type SocketLike } from "./connection.ts";
+import type { SocketLike } from "./connection.ts";
+import { type ConduitTransport, startConduit } from "./conduit.ts";
+import { reconcileSubscriptions } from "./subscriptions.ts";
 import { WatchLedger } from "./ledger.ts";
-import { streamEvent, WATCHED_EVENTS } from "./messages.ts";
+import { streamEvent } from "./messages.ts";
 import type { EventSubApi } from "./twitch.ts";
 import { Watcher } from "./watcher.ts";
 
@@ -28,6 +31,8 @@ export interface EventSubOptions {
   url: string;
   logins: readonly string[];
   api: EventSubApi;
+  /** WebSocket shards of the conduit. */
+  shards: number;
   source: StreamSource;
   send: (records: StreamRecord[]) => Promise<void>;
   live: () => LiveState;
@@ -39,15 +44,17 @@ export interface EventSubOptions {
 
 /** The running watchlist. */
 export interface EventSub {
-  readonly connection: Connection | null;
+  readonly conduit: ConduitTransport;
+  /** Channels with both events subscribed on the conduit. */
+  readonly subscribed: ReadonlySet<string>;
   stop(): void;
 }
 
-/** Resolves the watchlist to user ids and keeps an EventSub connection for it until stopped. */
+/** Resolves the watchlist to user ids and keeps a conduit subscribed to them until stopped. */
 export function startEventSub(options: EventSubOptions): EventSub {
   const { metrics } = options;
   let userIds: string[] | null = null;
-  let connection: Connection | null = null;
+  let subscribed: ReadonlySet<string> = new Set();
   let stopped = false;
 
   async function resolveUsers(): Promise<string[]> {
@@ -78,44 +85,39 @@ export function startEventSub(options: EventSubOptions): EventSub {
     },
   });
 
-  async function subscribe(sessionId: string) {
-    try {
-      const ids = await resolveUsers();
-      const results = await Promise.allSettled(
-        ids.flatMap((id) =>
-          WATCHED_EVENTS.map((type) => options.api.subscribe(type, id, sessionId))
-        ),
-      );
-      const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
-      if (failed.length > 0) {
-        log.warn("{failed} of {all} EventSub subscriptions failed: {error}", {
-          failed: failed.length,
-          all: results.length,
-          error: (failed[0].reason as Error).message,
-        });
-      }
-      log.info("EventSub session {sessionId}: subscribed to {count} channels", {
-        sessionId,
-        count: ids.length,
-        failed: failed.length,
-      });
-    } catch (error) {
-      log.warn("EventSub subscriptions failed: {error}; polling covers the watchlist", {
-        error: (error as Error).message,
-      });
+  async function reconcile(conduitId: string) {
+    const ids = await resolveUsers();
+    const result = await reconcileSubscriptions(options.api, conduitId, ids);
+    subscribed = result.subscribed;
+    const refusals = new Map<string, number>();
+    for (const r of result.refused) refusals.set(r.reason, (refusals.get(r.reason) ?? 0) + 1);
+    for (const [reason, count] of refusals) {
+      log.warn("EventSub refused {count} subscriptions: {reason}", { count, reason });
     }
+    log.info(
+      "EventSub conduit {conduitId}: {subscribed} of {wanted} channels subscribed, cost {totalCost} of {maxTotalCost} ({created} created, {deleted} deleted)",
+      {
+        conduitId,
+        wanted: ids.length,
+        subscribed: subscribed.size,
+        totalCost: result.totalCost,
+        maxTotalCost: result.maxTotalCost,
+        created: result.created,
+        deleted: result.deleted,
+      },
+    );
   }
 
-  connection = connectEventSub({
+  const conduit = startConduit({
+    api: options.api,
     url: options.url,
+    shards: options.shards,
     openSocket: options.openSocket,
-    onSession: subscribe,
     onNotification: (message, receivedAt) => {
       metrics.eventsubEvents.inc({ type: message.type });
       const event = streamEvent(message, receivedAt);
       if (event === null) return;
-      // Without subscriptions (a test server) every channel's events arrive: keep the watchlist's.
-      if (userIds !== null && !userIds.includes(event.userId)) {
+      if (userIds !== null && !subscribed.has(event.userId) && !userIds.includes(event.userId)) {
         log.debug("Ignored {type} of unwatched user {userId}", { ...event });
         return;
       }
@@ -135,30 +137,44 @@ export function startEventSub(options: EventSubOptions): EventSub {
     },
     onRevocation: (subscription) => {
       metrics.eventsubEvents.inc({ type: "revocation" });
+      const userId = subscription.condition.broadcaster_user_id ?? "";
+      if (subscribed.has(userId)) {
+        subscribed = new Set([...subscribed].filter((u) => u !== userId));
+      }
       log.warn(
         "Twitch revoked the {type} subscription of user {userId} ({status}); polling covers it",
-        {
-          type: subscription.type,
-          userId: subscription.condition.broadcaster_user_id ?? "",
-          status: subscription.status,
-        },
+        { type: subscription.type, userId, status: subscription.status },
       );
     },
-    onState: (state, reason) => {
-      metrics.eventsubConnected.set(state === "connected" ? 1 : 0);
+    onAssign: (shard, sessionId, refused) => {
+      metrics.eventsubConnected.set(conduit.assigned);
+      if (refused === undefined) {
+        log.info("EventSub shard {shard} assigned to session {sessionId}", { shard, sessionId });
+      } else {
+        log.warn("EventSub shard {shard} not assigned ({refused}); retrying", { shard, refused });
+      }
+    },
+    onState: (shard, state, reason) => {
+      metrics.eventsubConnected.set(conduit.assigned);
       if (stopped) return;
-      if (state === "disconnected") log.warn("EventSub connection lost: {reason}", { reason });
-      else log.info("EventSub {state}: {reason}", { state, reason });
+      if (state === "disconnected") {
+        log.warn("EventSub shard {shard} lost: {reason}", { shard, reason });
+      } else log.info("EventSub shard {shard} {state}: {reason}", { shard, state, reason });
     },
   });
-  void resolveUsers().catch(() => {});
+  conduit.ready.then(reconcile).catch((error) =>
+    log.warn("EventSub subscriptions failed: {error}; polling covers the watchlist", {
+      error: (error as Error).message,
+    })
+  );
   return {
-    get connection() {
-      return connection;
+    conduit,
+    get subscribed() {
+      return subscribed;
     },
     stop() {
       stopped = true;
-      connection?.stop();
+      conduit.stop();
     },
   };
 }

@@ -68,14 +68,13 @@ function streamSub(type: string, userId: string, transport: unknown) {
   return { type, version: "1", condition: { broadcaster_user_id: userId }, transport };
 }
 
-Deno.test("the simulator resolves logins to user ids with a user token from its refresh grant", async () => {
+Deno.test("the simulator resolves logins to user ids with the app's token", async () => {
   await using sim = await startSimulator({ streams: 50, seed: 3 });
   const streams = sim.liveStreams().slice(0, 3);
   const api = createEventSubApi({
     urls: twitchUrls(String(sim.port)),
     clientId: sim.clientId,
     clientSecret: sim.clientSecret,
-    refreshToken: sim.userRefreshToken,
   });
   const ids = await api.userIds([...streams.map((s) => s.user_login), "nobody_here"]);
   assert.deepEqual(
