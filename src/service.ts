@@ -335,26 +335,35 @@ export async function runService(
     let scans = 0;
     const ledger = new WatchLedger();
     // Events are produced by the leader only, through its term's session (a standby drops them).
-    const watch: EventSub | null = context.eventsub === undefined ? null : startEventSub({
-      ...context.eventsub,
-      logins: config.eventsub.watchLogins,
-      source: context.source,
-      send: (records) => {
-        const current = active();
-        if (current === null) {
-          return Promise.reject(new Error("standing by: another instance leads"));
-        }
-        return current.delivery.send(records).catch((error) => {
-          // Fenced while sending an event: step down now, not at the end of the next scan.
-          if (current.delivery.lostLeadership) void leadership?.stepDown();
-          throw error;
-        });
-      },
-      live: () => active()?.state ?? new Map(),
-      ledger,
-      metrics,
-      selection: config.filters,
-    });
+    // Only the leader holds the conduit's shards: a new leader's sessions take them over.
+    let watch: EventSub | null = null;
+    const startWatch = () =>
+      watch ??= context.eventsub === undefined ? null : startEventSub({
+        ...context.eventsub,
+        logins: config.eventsub.watchLogins,
+        channels: config.eventsub.channels,
+        source: context.source,
+        send: (records) => {
+          const current = active();
+          if (current === null) {
+            return Promise.reject(new Error("standing by: another instance leads"));
+          }
+          return current.delivery.send(records).catch((error) => {
+            // Fenced while sending an event: step down now, not at the end of the next scan.
+            if (current.delivery.lostLeadership) void leadership?.stepDown();
+            throw error;
+          });
+        },
+        live: () => active()?.state ?? new Map(),
+        ledger,
+        metrics,
+        selection: config.filters,
+      });
+    const stopWatch = () => {
+      watch?.stop();
+      watch = null;
+    };
+    if (leadership === null) startWatch();
     const cadence = createCadence();
     let lastProjectedMs = 0;
     let lastPoints: number | null = null;
@@ -373,6 +382,8 @@ export async function runService(
         events: ledger,
       });
       const { summary, state } = outcome;
+      // The channels EventSub follows move with the scan's ranking.
+      if (state !== null) watch?.afterScan(state);
       learnLanguages(languageAudit, outcome, metrics);
       if (auditing) languageAudit.done(startedAt, summary.result === "ok");
       if (state !== null) current.state = state;
@@ -462,16 +473,21 @@ export async function runService(
     const timer = setInterval(probe, PROBE_INTERVAL_MS);
     Deno.cron("twitch-datagen scan", config.schedule.source, { signal: shutdown.signal }, tick);
     // A new leader scans as soon as its term began; a term ends once its scan has stopped.
-    terms.begin = tick;
+    terms.begin = () => {
+      startWatch();
+      tick();
+    };
     terms.end = async () => {
+      stopWatch();
       await (running as Promise<void> | null);
     };
+    if (active() !== null) startWatch();
     tick();
     await new Promise((resolve) =>
       shutdown.signal.addEventListener("abort", resolve, { once: true })
     );
     clearInterval(timer);
-    watch?.stop();
+    stopWatch();
     const stillRunning = running as Promise<void> | null;
     if (stillRunning !== null) {
       // Let the scan finish; past the grace period stop fetching, flush what was fetched.

@@ -135,6 +135,7 @@ Deno.test({
         // The CLI's server has no conduits: the shard's assignment (asked of the simulator) is
         // refused and retried, while the CLI delivers its events to every socket anyway.
         EVENTSUB_SHARDS: "1",
+        EVENTSUB_CHANNELS: "1",
         SCHEDULE: NO_SCHEDULED_SCANS,
         KAFKA_BROKERS: broker.bootstrap,
         KAFKA_TOPIC: topic,

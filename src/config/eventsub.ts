@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ConfigError } from "./errors.ts";
 import { readSettings } from "./settings.ts";
 
 /** Twitch's EventSub WebSocket endpoint. */
@@ -20,6 +21,8 @@ export interface EventSubConfig {
   wsUrl?: string;
   /** WebSocket shards of the conduit. */
   shards: number;
+  /** Channels kept subscribed (pinned included); 0 = EventSub off. */
+  channels: number;
 }
 
 /** Validates the EventSub settings. @throws {ConfigError} naming the setting at fault. */
@@ -27,11 +30,24 @@ export function parseEventSubConfig(
   env: Record<string, string | undefined>,
   source: "twitch" | "simulated",
 ): EventSubConfig {
-  const v = readSettings(env, ["WATCH_USER_LOGINS", "EVENTSUB_WS_URL", "EVENTSUB_SHARDS"]);
+  const v = readSettings(env, [
+    "WATCH_USER_LOGINS",
+    "EVENTSUB_WS_URL",
+    "EVENTSUB_SHARDS",
+    "EVENTSUB_CHANNELS",
+  ]);
   void source;
+  const watchLogins = v.WATCH_USER_LOGINS ?? [];
+  if (v.EVENTSUB_CHANNELS > 0 && watchLogins.length > v.EVENTSUB_CHANNELS) {
+    throw new ConfigError(
+      "EVENTSUB_CHANNELS",
+      `${v.EVENTSUB_CHANNELS} is fewer than the ${watchLogins.length} WATCH_USER_LOGINS, which count in it; raise it or pin fewer channels`,
+    );
+  }
   return {
-    watchLogins: v.WATCH_USER_LOGINS ?? [],
+    watchLogins,
     wsUrl: v.EVENTSUB_WS_URL,
     shards: v.EVENTSUB_SHARDS,
+    channels: v.EVENTSUB_CHANNELS,
   };
 }

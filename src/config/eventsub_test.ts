@@ -7,12 +7,27 @@ Deno.test("EventSub is off without a watchlist and leaves the URL to the source"
     watchLogins: [],
     wsUrl: undefined,
     shards: 2,
+    channels: 1000,
   });
 });
 
 Deno.test("a watchlist with SOURCE=twitch needs only the app's credentials", () => {
   const config = parseEventSubConfig({ WATCH_USER_LOGINS: "Alice, bob" }, "twitch");
   assert.deepEqual(config.watchLogins, ["alice", "bob"]);
+});
+
+Deno.test("EVENTSUB_CHANNELS past what max_total_cost allows is refused in one line naming it", () => {
+  assert.equal(parseEventSubConfig({ EVENTSUB_CHANNELS: "5000" }, "twitch").channels, 5000);
+  assert.throws(
+    () => parseEventSubConfig({ EVENTSUB_CHANNELS: "5001" }, "twitch"),
+    (e: unknown) =>
+      e instanceof ConfigError && /^EVENTSUB_CHANNELS/.test(e.message) &&
+      /max_total_cost/.test(e.message) && !e.message.includes("\n"),
+  );
+  assert.throws(
+    () => parseEventSubConfig({ EVENTSUB_CHANNELS: "1", WATCH_USER_LOGINS: "a,b" }, "twitch"),
+    (e: unknown) => e instanceof ConfigError && /^EVENTSUB_CHANNELS/.test(e.message),
+  );
 });
 
 Deno.test("EVENTSUB_SHARDS takes 1 to 20000 shards", () => {

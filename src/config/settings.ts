@@ -85,6 +85,11 @@ function loginList(name: string, raw: string): string[] {
 /** The simulator's defaults, which its settings show and fall back to. */
 const SIM = defaultSimulatorOptions();
 
+/** Most channels EventSub can follow: `max_total_cost` 10,000 at cost 2 a channel (online + offline). */
+export const MAX_EVENTSUB_CHANNELS = 5_000;
+/** Channels EventSub follows by default (see the README's budget arithmetic). */
+export const DEFAULT_EVENTSUB_CHANNELS = 1_000;
+
 const CREDENTIAL = "the value from your app in the Twitch developer console";
 
 /** Every environment variable the service reads, in the order the README lists them. */
@@ -105,6 +110,16 @@ export const SETTINGS = {
   WATCH_USER_LOGINS: setting({
     description: "channels followed in real time over EventSub (comma list, at most 100)",
     parse: loginList,
+  }),
+  EVENTSUB_CHANNELS: setting({
+    default: String(DEFAULT_EVENTSUB_CHANNELS),
+    description:
+      "channels kept under stream.online + stream.offline: WATCH_USER_LOGINS plus the most watched; 0 = EventSub off",
+    parse: integer(
+      0,
+      MAX_EVENTSUB_CHANNELS,
+      `a number of channels from 0 (off) to ${MAX_EVENTSUB_CHANNELS} (Twitch's max_total_cost of 10000 at 2 subscriptions a channel)`,
+    ),
   }),
   EVENTSUB_SHARDS: setting({
     default: "2",

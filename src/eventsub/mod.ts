@@ -1,6 +1,7 @@
 /**
- * Real time for a watchlist: a conduit with WebSocket shards on the app's
- * credentials, its subscriptions kept equal to the watched channels, and the
+ * Real time for the channels that matter: a conduit with WebSocket shards on
+ * the app's credentials, its subscriptions kept equal to the pinned channels
+ * plus the most watched ones (`EVENTSUB_CHANNELS`), and the
  * watcher that turns events into records. Polling goes on beside it and does
  * not depend on it: a lost shard only makes the channels as slow as the rest
  * until it is back.
@@ -17,9 +18,10 @@ import type { Metrics } from "../ops/metrics.ts";
 import type { SocketLike } from "./connection.ts";
 import { type ConduitTransport, startConduit } from "./conduit.ts";
 import { reconcileSubscriptions } from "./subscriptions.ts";
+import { coverage, type Member, type RankedChannel, selectChannels } from "./channels.ts";
 import { WatchLedger } from "./ledger.ts";
 import { streamEvent } from "./messages.ts";
-import type { EventSubApi } from "./twitch.ts";
+import type { CostTotals, EventSubApi, ListedSubscription } from "./twitch.ts";
 import { Watcher } from "./watcher.ts";
 
 export { WatchLedger } from "./ledger.ts";
@@ -33,6 +35,8 @@ export interface EventSubOptions {
   api: EventSubApi;
   /** WebSocket shards of the conduit. */
   shards: number;
+  /** Channels kept subscribed, the pinned `logins` included (`EVENTSUB_CHANNELS`). */
+  channels: number;
   source: StreamSource;
   send: (records: StreamRecord[]) => Promise<void>;
   live: () => LiveState;
@@ -47,14 +51,28 @@ export interface EventSub {
   readonly conduit: ConduitTransport;
   /** Channels with both events subscribed on the conduit. */
   readonly subscribed: ReadonlySet<string>;
+  /** A scan ended with `live`: the set follows its ranking, and the subscriptions the set. */
+  afterScan(live: LiveState): void;
+  /** Resolves when no reconcile is under way. */
+  settled(): Promise<void>;
   stop(): void;
 }
 
-/** Resolves the watchlist to user ids and keeps a conduit subscribed to them until stopped. */
+/**
+ * Keeps a conduit subscribed to the pinned channels and the most watched ones (see
+ * `channels.ts`) until stopped, reconciling after each scan.
+ */
 export function startEventSub(options: EventSubOptions): EventSub {
   const { metrics } = options;
   let userIds: string[] | null = null;
   let subscribed: ReadonlySet<string> = new Set();
+  let members = new Map<string, Member>();
+  let ranking: RankedChannel[] = [];
+  /** What the last reconcile left (null: read Twitch's list first). */
+  let known: ({ data: ListedSubscription[] } & CostTotals) | null = null;
+  let conduitId: string | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
   let stopped = false;
 
   async function resolveUsers(): Promise<string[]> {
@@ -85,25 +103,73 @@ export function startEventSub(options: EventSubOptions): EventSub {
     },
   });
 
+  /** One reconcile at a time; a scan that ends during one asks for another after it. */
+  function update() {
+    if (conduitId === null || stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = reconcile(conduitId).catch((error) => {
+      known = null;
+      log.warn("EventSub subscriptions failed: {error}; polling covers the channels", {
+        error: (error as Error).message,
+      });
+    }).finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        update();
+      }
+    });
+  }
+
   async function reconcile(conduitId: string) {
-    const ids = await resolveUsers();
-    const result = await reconcileSubscriptions(options.api, conduitId, ids);
+    const pinned = await resolveUsers();
+    members = selectChannels(members, ranking, {
+      cap: options.channels,
+      pinned,
+      now: Date.now(),
+    });
+    const desired = [...members.keys()];
+    const result = await reconcileSubscriptions(
+      options.api,
+      conduitId,
+      desired,
+      known ?? undefined,
+    );
+    known = {
+      data: result.listed,
+      total: result.total,
+      totalCost: result.totalCost,
+      maxTotalCost: result.maxTotalCost,
+    };
     subscribed = result.subscribed;
+    metrics.eventsubChannels.set(subscribed.size);
+    metrics.eventsubCost.set({ kind: "total" }, result.totalCost);
+    metrics.eventsubCost.set({ kind: "max" }, result.maxTotalCost);
+    metrics.eventsubCoverage.set(coverage(ranking, subscribed));
     const refusals = new Map<string, number>();
     for (const r of result.refused) refusals.set(r.reason, (refusals.get(r.reason) ?? 0) + 1);
     for (const [reason, count] of refusals) {
       log.warn("EventSub refused {count} subscriptions: {reason}", { count, reason });
     }
+    if (
+      result.created + result.deleted === 0 && result.refused.length === 0 && result.requests === 0
+    ) {
+      return;
+    }
     log.info(
-      "EventSub conduit {conduitId}: {subscribed} of {wanted} channels subscribed, cost {totalCost} of {maxTotalCost} ({created} created, {deleted} deleted)",
+      "EventSub conduit {conduitId}: {subscribed} of {wanted} channels subscribed, cost {totalCost} of {maxTotalCost} ({created} created, {deleted} deleted, {requests} requests)",
       {
         conduitId,
-        wanted: ids.length,
+        wanted: desired.length,
         subscribed: subscribed.size,
         totalCost: result.totalCost,
         maxTotalCost: result.maxTotalCost,
         created: result.created,
         deleted: result.deleted,
+        requests: result.requests,
       },
     );
   }
@@ -117,7 +183,8 @@ export function startEventSub(options: EventSubOptions): EventSub {
       metrics.eventsubEvents.inc({ type: message.type });
       const event = streamEvent(message, receivedAt);
       if (event === null) return;
-      if (userIds !== null && !subscribed.has(event.userId) && !userIds.includes(event.userId)) {
+      // Only our subscriptions deliver here, but a test server sends every channel's events.
+      if (members.size > 0 && !members.has(event.userId)) {
         log.debug("Ignored {type} of unwatched user {userId}", { ...event });
         return;
       }
@@ -141,6 +208,8 @@ export function startEventSub(options: EventSubOptions): EventSub {
       if (subscribed.has(userId)) {
         subscribed = new Set([...subscribed].filter((u) => u !== userId));
       }
+      // Twitch's list changed behind our back: read it again at the next reconcile.
+      known = null;
       log.warn(
         "Twitch revoked the {type} subscription of user {userId} ({status}); polling covers it",
         { type: subscription.type, userId, status: subscription.status },
@@ -162,15 +231,21 @@ export function startEventSub(options: EventSubOptions): EventSub {
       } else log.info("EventSub shard {shard} {state}: {reason}", { shard, state, reason });
     },
   });
-  conduit.ready.then(reconcile).catch((error) =>
-    log.warn("EventSub subscriptions failed: {error}; polling covers the watchlist", {
-      error: (error as Error).message,
-    })
-  );
+  conduit.ready.then((id) => {
+    conduitId = id;
+    update();
+  }, () => {});
   return {
     conduit,
     get subscribed() {
       return subscribed;
+    },
+    afterScan(live) {
+      ranking = [...live.values()].map((s) => ({ userId: s.userId, viewers: s.viewers ?? 0 }));
+      update();
+    },
+    async settled() {
+      while (running) await running;
     },
     stop() {
       stopped = true;

@@ -58,6 +58,8 @@ export function planSubscriptions(
 
 /** What a reconcile did, and Twitch's totals after it. */
 export interface ReconcileResult extends CostTotals {
+  /** Every subscription of the client id after it: pass it to the next reconcile. */
+  listed: ListedSubscription[];
   created: number;
   deleted: number;
   /** Channels with both events on our conduit now. */
@@ -68,19 +70,26 @@ export interface ReconcileResult extends CostTotals {
   requests: number;
 }
 
-/** Brings the conduit's subscriptions to `desired` (deletes first, so that their cost frees). */
+/**
+ * Brings the conduit's subscriptions to `desired` (deletes first, so that their cost frees).
+ * `known` is the list the last reconcile left: without it Twitch's list is read (a page of
+ * 100 a point), with it only the changes cost points.
+ */
 export async function reconcileSubscriptions(
   api: EventSubApi,
   conduitId: string,
   desired: readonly string[],
+  known?: { data: ListedSubscription[] } & CostTotals,
 ): Promise<ReconcileResult> {
-  const listed = await api.subscriptions();
-  let requests = Math.max(1, Math.ceil(listed.data.length / 100));
+  const listed = known ?? await api.subscriptions();
+  let requests = known ? 0 : Math.max(1, Math.ceil(listed.data.length / 100));
+  const after = new Map(listed.data.map((s) => [s.id, s]));
   const plan = planSubscriptions(desired, listed.data, conduitId);
   let totals: CostTotals = listed;
   let deleted = 0;
   for (const id of plan.remove) {
     await api.unsubscribe(id);
+    after.delete(id);
     requests++;
     deleted++;
     totals = { ...totals, total: totals.total - 1, totalCost: totals.totalCost - 1 };
@@ -103,18 +112,30 @@ export async function reconcileSubscriptions(
       }
       created++;
       totals = outcome;
+      after.set(outcome.id, { id: outcome.id, type, status: "enabled", userId, conduitId });
       if (!have.has(userId)) have.set(userId, new Set());
       have.get(userId)!.add(type);
     } catch (error) {
-      // 429 is Twitch's answer to a create past max_total_cost (or to an empty rate bucket).
-      if (error instanceof EventSubApiError && error.status === 429) full = true;
+      // 429 is Twitch's answer to a create past max_total_cost (and to an empty rate bucket).
+      if (
+        error instanceof EventSubApiError && error.status === 429 && /cost/i.test(error.message)
+      ) full = true;
       refused.push({ type, userId, reason: (error as Error).message });
     }
   }
+  totals = { total: totals.total, totalCost: totals.totalCost, maxTotalCost: totals.maxTotalCost };
   const subscribed = new Set(
     [...have].filter(([, types]) => types.size === WATCHED_EVENTS.length).map(([u]) => u),
   );
-  return { ...totals, created, deleted, subscribed, refused, requests };
+  return {
+    ...totals,
+    listed: [...after.values()],
+    created,
+    deleted,
+    subscribed,
+    refused,
+    requests,
+  };
 }
 
 function isWatched(type: string): type is WatchedEvent {

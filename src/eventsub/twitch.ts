@@ -32,10 +32,12 @@ export interface EventSubApiOptions {
   clientSecret: string;
   /** Timeout of one request (default 10 s). */
   timeoutMs?: number;
-  /** Waits for a rate-limit point before each Helix request (default: none). */
-  gate?: () => Promise<void>;
-  /** Told of each Helix answer (for metrics). */
-  onAnswer?: (status: number) => void;
+  /** The shared rate bucket's gate each Helix request passes (default: none). */
+  gate?: {
+    gate(): Promise<void>;
+    answered(status: number, headers: Headers): void;
+    abandoned(): void;
+  };
 }
 
 /** A conduit: its id and number of shards. */
@@ -149,18 +151,24 @@ export function createEventSubApi(options: EventSubApiOptions): EventSubApi {
   async function call(path: string, init: RequestInit = {}): Promise<Response> {
     for (let attempt = 1;; attempt++) {
       const used = await token();
-      await options.gate?.();
-      const response = await fetch(`${options.urls.helix}/${path}`, {
-        ...init,
-        headers: {
-          ...init.headers,
-          "Authorization": `Bearer ${used}`,
-          "Client-Id": options.clientId,
-          ...(init.body ? { "Content-Type": "application/json" } : {}),
-        },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      options.onAnswer?.(response.status);
+      await options.gate?.gate();
+      let response: Response;
+      try {
+        response = await fetch(`${options.urls.helix}/${path}`, {
+          ...init,
+          headers: {
+            ...init.headers,
+            "Authorization": `Bearer ${used}`,
+            "Client-Id": options.clientId,
+            ...(init.body ? { "Content-Type": "application/json" } : {}),
+          },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        options.gate?.abandoned();
+        throw error;
+      }
+      options.gate?.answered(response.status, response.headers);
       if (response.status !== 401 || attempt > 1) return response;
       await response.body?.cancel();
       // Only the first caller to see this token refused drops it; the rest share its refresh.

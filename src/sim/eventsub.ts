@@ -118,8 +118,11 @@ export function createSimEventSub(world: World, options: SimEventSubOptions): Si
   const registry = createRegistry({ clientId: options.clientId, maxAppCost: options.maxAppCost });
   const unusedMs = options.unusedMs ?? LIMITS.unusedSeconds * 1000;
   const sessions = new Map<string, Session>();
-  /** Per watched user id: the stream index last seen live, or -1. */
-  const lastLive = new Map<string, number>();
+  /**
+   * Per watched user id: the stream last seen live (index and id), or index -1. The id is
+   * kept because churn may give the index to another broadcast before the end is noticed.
+   */
+  const lastLive = new Map<string, { index: number; id: string }>();
   const sent: SimStreamEvent[] = [];
   let refuseUntil = 0;
   const timer = setInterval(tick, TICK_MS);
@@ -157,18 +160,24 @@ export function createSimEventSub(world: World, options: SimEventSubOptions): Si
     if (users.size === 0) return;
     advanceWorld(world, now, { request: false });
     for (const userId of users) {
-      const live = currentStream(userId);
+      const index = currentStream(userId);
+      const live = { index, id: index >= 0 ? streamId(world.options.seed, index) : "" };
       const before = lastLive.get(userId);
       lastLive.set(userId, live);
       // As at Twitch, a new subscription reports changes from now on, not those before it.
-      if (before === undefined || live === before) continue;
-      if (before >= 0) emit("stream.offline", userId, before, now);
-      if (live >= 0) emit("stream.online", userId, live, now);
+      if (before === undefined || (live.index === before.index && live.id === before.id)) continue;
+      if (before.index >= 0) emit("stream.offline", userId, before.index, before.id, now);
+      if (live.index >= 0) emit("stream.online", userId, live.index, live.id, now);
     }
   }
 
-  function emit(type: SimStreamEvent["type"], userId: string, index: number, at: number) {
-    const id = streamId(world.options.seed, index);
+  function emit(
+    type: SimStreamEvent["type"],
+    userId: string,
+    index: number,
+    id: string,
+    at: number,
+  ) {
     sent.push({ type, userId, streamId: id, at });
     const facts = {
       user: streamAt(world, indexOfUserId(world.options.seed, userId)),
