@@ -84,7 +84,7 @@ export function liveStream(
     & { viewer_count?: number },
 ): LiveStream {
   return {
-    viewers: stream.viewer_count ?? 0,
+    ...(stream.viewer_count === undefined ? {} : { viewers: stream.viewer_count }),
     userId: stream.user_id,
     startedAt: Date.parse(stream.started_at),
     language: intern(stream.language),

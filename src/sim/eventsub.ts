@@ -125,7 +125,9 @@ export function createSimEventSub(world: World, options: SimEventSubOptions): Si
   const lastLive = new Map<string, { index: number; id: string }>();
   const sent: SimStreamEvent[] = [];
   let refuseUntil = 0;
-  const timer = setInterval(tick, TICK_MS);
+  /** Runs while there is a session or a subscription: a simulator without EventSub pays nothing. */
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const ensureTimer = () => timer ??= setInterval(tick, TICK_MS);
 
   function currentStream(userId: string): number {
     const owner = indexOfUserId(world.options.seed, userId);
@@ -143,6 +145,11 @@ export function createSimEventSub(world: World, options: SimEventSubOptions): Si
   }
 
   function tick() {
+    if (sessions.size === 0 && registry.subscriptions.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+      return;
+    }
     const now = options.clock();
     look(now);
     for (const session of sessions.values()) {
@@ -290,6 +297,7 @@ export function createSimEventSub(world: World, options: SimEventSubOptions): Si
         lastSentAt: options.clock(),
       };
       socket.onopen = () => {
+        ensureTimer();
         if (!moved) sessionOpened(registry, id, options.clock());
         sessions.set(id, session);
         send(session, welcomeMessage(id, options.clock(), session.keepaliveMs / 1000));
@@ -302,6 +310,7 @@ export function createSimEventSub(world: World, options: SimEventSubOptions): Si
     },
     async handle(request, url, owner) {
       const answer = await route(request, url, owner);
+      ensureTimer();
       if (answer.status === 204) return new Response(null, { status: 204 });
       return new Response(JSON.stringify(answer.body), {
         status: answer.status,
