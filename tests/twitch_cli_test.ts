@@ -142,7 +142,7 @@ Deno.test({
       });
       await service.waitForLog((l) => String(l.message ?? "").startsWith("Scan ok"), 60_000);
       await service.waitForLog(
-        (l) => String(l.message ?? "").startsWith("EventSub shard 0 connected"),
+        (l) => l.logger === "datagen.eventsub" && l.shard === 0 && l.state === "connected",
         10_000,
       );
 
