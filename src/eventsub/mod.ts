@@ -20,6 +20,7 @@ import { type ConduitTransport, startConduit } from "./conduit.ts";
 import { reconcileSubscriptions } from "./subscriptions.ts";
 import { coverage, type Member, type RankedChannel, selectChannels } from "./channels.ts";
 import { WatchLedger } from "./ledger.ts";
+import { coalesceSends } from "./coalesce.ts";
 import { streamEvent } from "./messages.ts";
 import type { CostTotals, EventSubApi, ListedSubscription } from "./twitch.ts";
 import { Watcher } from "./watcher.ts";
@@ -90,7 +91,7 @@ export function startEventSub(options: EventSubOptions): EventSub {
 
   const watcher = new Watcher({
     source: options.source,
-    send: options.send,
+    send: coalesceSends(options.send),
     live: options.live,
     ledger: options.ledger,
     selection: options.selection,
