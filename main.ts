@@ -31,6 +31,8 @@ import { VERSION } from "./src/version.ts";
 import { startSimulator } from "./src/sim/mod.ts";
 import { TWITCH_EVENTSUB_WS_URL } from "./src/config/eventsub.ts";
 import { createEventSubApi, twitchUrls } from "./src/eventsub/twitch.ts";
+import { createEventSubGate } from "./src/eventsub/pace.ts";
+import { createSharedLimiter } from "./src/helix/limiter.ts";
 
 /** Runs the service with the given command-line arguments; resolves to the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -68,14 +70,17 @@ export async function main(args: string[]): Promise<number> {
     ? { clientId: simulator.clientId, clientSecret: simulator.clientSecret }
     : config.twitch;
   if (simulator) Deno.env.set("TWURPLE_MOCK_API_PORT", String(simulator.port));
+  // One rate bucket for the client id: the scans and EventSub (a bounded share) draw on it.
+  const limiter = createSharedLimiter();
   const source = createHelixSource({
     ...credentials,
+    limiter,
     timeoutMs: config.scan.requestTimeoutMs,
     onRequest: (status) => metrics.helixRequests.inc({ status: String(status) }),
     onRateLimitWait: () => metrics.rateLimitWaits.inc(),
   });
   const { eventsub } = config;
-  const watching = eventsub.watchLogins.length > 0 && !config.once && !config.dryRun;
+  const watching = eventsub.channels > 0 && !config.once && !config.dryRun;
   const context = {
     config,
     source,
@@ -83,12 +88,12 @@ export async function main(args: string[]): Promise<number> {
     eventsub: watching
       ? {
         url: eventsub.wsUrl ?? simulator?.eventSubUrl ?? TWITCH_EVENTSUB_WS_URL,
-        // With the simulator no Twitch credential is needed: it issues the user token too.
+        shards: eventsub.shards,
+        // The app's credentials: a conduit needs no user token.
         api: createEventSubApi({
           urls: twitchUrls(Deno.env.get("TWURPLE_MOCK_API_PORT")),
           ...credentials,
-          accessToken: simulator ? undefined : eventsub.userAccessToken,
-          refreshToken: simulator ? simulator.userRefreshToken : eventsub.userRefreshToken,
+          gate: createEventSubGate(limiter, { onPoint: () => metrics.eventsubPoints.inc() }),
         }),
       }
       : undefined,

@@ -64,6 +64,7 @@ const service = new Deno.Command(Deno.execPath(), {
     SIM_CHURN: values.churn!,
     SIM_SEED: "1",
     WATCH_USER_LOGINS: watched.join(","),
+    EVENTSUB_CHANNELS: String(watched.length),
     SCHEDULE: values.schedule!,
     KAFKA_BROKERS: broker.bootstrap,
     HTTP_PORT: "0",

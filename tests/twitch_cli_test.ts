@@ -132,12 +132,19 @@ Deno.test({
         SIM_SEED: String(seed),
         WATCH_USER_LOGINS: watched.user_login,
         EVENTSUB_WS_URL: server.url,
+        // The CLI's server has no conduits: the shard's assignment (asked of the simulator) is
+        // refused and retried, while the CLI delivers its events to every socket anyway.
+        EVENTSUB_SHARDS: "1",
+        EVENTSUB_CHANNELS: "1",
         SCHEDULE: NO_SCHEDULED_SCANS,
         KAFKA_BROKERS: broker.bootstrap,
         KAFKA_TOPIC: topic,
       });
       await service.waitForLog((l) => String(l.message ?? "").startsWith("Scan ok"), 60_000);
-      await service.waitForLog((l) => String(l.message ?? "").includes("EventSub session"), 10_000);
+      await service.waitForLog(
+        (l) => l.logger === "datagen.eventsub" && l.shard === 0 && l.state === "connected",
+        10_000,
+      );
 
       const trigger = (type: string) =>
         runCli(home, ["event", "trigger", type, "--transport=websocket", "-t", watched.user_id]);

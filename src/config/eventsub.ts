@@ -1,6 +1,8 @@
 /**
- * The EventSub settings: the watchlist, the WebSocket URL and the user
- * tokens. Parsed apart from the rest so the main table stays readable.
+ * The EventSub settings: the watchlist, the WebSocket URL and the conduit's
+ * shards. EventSub runs on the app's credentials (a conduit), so it needs no
+ * setting of its own beyond these. Parsed apart from the rest so the main
+ * table stays readable.
  *
  * @module
  */
@@ -17,10 +19,10 @@ export interface EventSubConfig {
   watchLogins: string[];
   /** The WebSocket server; unset: the simulator's with SOURCE=simulated, else Twitch's. */
   wsUrl?: string;
-  /** User access token (SOURCE=twitch). */
-  userAccessToken?: string;
-  /** Refresh token of that user token (SOURCE=twitch). */
-  userRefreshToken?: string;
+  /** WebSocket shards of the conduit. */
+  shards: number;
+  /** Channels kept subscribed (pinned included); 0 = EventSub off. */
+  channels: number;
 }
 
 /** Validates the EventSub settings. @throws {ConfigError} naming the setting at fault. */
@@ -31,23 +33,21 @@ export function parseEventSubConfig(
   const v = readSettings(env, [
     "WATCH_USER_LOGINS",
     "EVENTSUB_WS_URL",
-    "TWITCH_USER_ACCESS_TOKEN",
-    "TWITCH_USER_REFRESH_TOKEN",
+    "EVENTSUB_SHARDS",
+    "EVENTSUB_CHANNELS",
   ]);
+  void source;
   const watchLogins = v.WATCH_USER_LOGINS ?? [];
-  if (
-    source === "twitch" && watchLogins.length > 0 && v.TWITCH_USER_ACCESS_TOKEN === undefined &&
-    v.TWITCH_USER_REFRESH_TOKEN === undefined
-  ) {
+  if (v.EVENTSUB_CHANNELS > 0 && watchLogins.length > v.EVENTSUB_CHANNELS) {
     throw new ConfigError(
-      "TWITCH_USER_ACCESS_TOKEN",
-      "is not set but WATCH_USER_LOGINS is; set it and TWITCH_USER_REFRESH_TOKEN to a user token (`twitch token -u`), or unset WATCH_USER_LOGINS",
+      "EVENTSUB_CHANNELS",
+      `${v.EVENTSUB_CHANNELS} is fewer than the ${watchLogins.length} WATCH_USER_LOGINS, which count in it; raise it or pin fewer channels`,
     );
   }
   return {
     watchLogins,
     wsUrl: v.EVENTSUB_WS_URL,
-    userAccessToken: v.TWITCH_USER_ACCESS_TOKEN,
-    userRefreshToken: v.TWITCH_USER_REFRESH_TOKEN,
+    shards: v.EVENTSUB_SHARDS,
+    channels: v.EVENTSUB_CHANNELS,
   };
 }

@@ -6,24 +6,36 @@ Deno.test("EventSub is off without a watchlist and leaves the URL to the source"
   assert.deepEqual(parseEventSubConfig({}, "twitch"), {
     watchLogins: [],
     wsUrl: undefined,
-    userAccessToken: undefined,
-    userRefreshToken: undefined,
+    shards: 2,
+    channels: 1000,
   });
 });
 
-Deno.test("a watchlist with SOURCE=twitch needs a user token", () => {
-  assert.throws(
-    () => parseEventSubConfig({ WATCH_USER_LOGINS: "a,b" }, "twitch"),
-    (e: unknown) => e instanceof ConfigError && /TWITCH_USER_ACCESS_TOKEN/.test(e.message),
-  );
-  const config = parseEventSubConfig({
-    WATCH_USER_LOGINS: "Alice, bob",
-    TWITCH_USER_ACCESS_TOKEN: "abc",
-    TWITCH_USER_REFRESH_TOKEN: "def",
-  }, "twitch");
+Deno.test("a watchlist with SOURCE=twitch needs only the app's credentials", () => {
+  const config = parseEventSubConfig({ WATCH_USER_LOGINS: "Alice, bob" }, "twitch");
   assert.deepEqual(config.watchLogins, ["alice", "bob"]);
-  assert.equal(config.userAccessToken, "abc");
-  assert.equal(config.userRefreshToken, "def");
+});
+
+Deno.test("EVENTSUB_CHANNELS past what max_total_cost allows is refused in one line naming it", () => {
+  assert.equal(parseEventSubConfig({ EVENTSUB_CHANNELS: "5000" }, "twitch").channels, 5000);
+  assert.throws(
+    () => parseEventSubConfig({ EVENTSUB_CHANNELS: "5001" }, "twitch"),
+    (e: unknown) =>
+      e instanceof ConfigError && /^EVENTSUB_CHANNELS/.test(e.message) &&
+      /max_total_cost/.test(e.message) && !e.message.includes("\n"),
+  );
+  assert.throws(
+    () => parseEventSubConfig({ EVENTSUB_CHANNELS: "1", WATCH_USER_LOGINS: "a,b" }, "twitch"),
+    (e: unknown) => e instanceof ConfigError && /^EVENTSUB_CHANNELS/.test(e.message),
+  );
+});
+
+Deno.test("EVENTSUB_SHARDS takes 1 to 20000 shards", () => {
+  assert.equal(parseEventSubConfig({ EVENTSUB_SHARDS: "20000" }, "twitch").shards, 20_000);
+  assert.throws(
+    () => parseEventSubConfig({ EVENTSUB_SHARDS: "0" }, "twitch"),
+    (e: unknown) => e instanceof ConfigError && /^EVENTSUB_SHARDS/.test(e.message),
+  );
 });
 
 Deno.test("a watchlist with SOURCE=simulated needs no Twitch credentials, whatever the URL", () => {

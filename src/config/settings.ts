@@ -85,8 +85,12 @@ function loginList(name: string, raw: string): string[] {
 /** The simulator's defaults, which its settings show and fall back to. */
 const SIM = defaultSimulatorOptions();
 
+/** Most channels EventSub can follow: `max_total_cost` 10,000 at cost 2 a channel (online + offline). */
+export const MAX_EVENTSUB_CHANNELS = 5_000;
+/** Channels EventSub follows by default (see the README's budget arithmetic). */
+export const DEFAULT_EVENTSUB_CHANNELS = 1_000;
+
 const CREDENTIAL = "the value from your app in the Twitch developer console";
-const USER_TOKEN = "the token `twitch token -u` printed";
 
 /** Every environment variable the service reads, in the order the README lists them. */
 export const SETTINGS = {
@@ -107,13 +111,20 @@ export const SETTINGS = {
     description: "channels followed in real time over EventSub (comma list, at most 100)",
     parse: loginList,
   }),
-  TWITCH_USER_ACCESS_TOKEN: setting({
-    description: "user token for EventSub (`twitch token -u`; needed with WATCH_USER_LOGINS)",
-    parse: token(USER_TOKEN),
+  EVENTSUB_CHANNELS: setting({
+    default: String(DEFAULT_EVENTSUB_CHANNELS),
+    description:
+      "channels kept under stream.online + stream.offline: WATCH_USER_LOGINS plus the most watched; 0 = EventSub off",
+    parse: integer(
+      0,
+      MAX_EVENTSUB_CHANNELS,
+      `a number of channels from 0 (off) to ${MAX_EVENTSUB_CHANNELS} (Twitch's max_total_cost of 10000 at 2 subscriptions a channel)`,
+    ),
   }),
-  TWITCH_USER_REFRESH_TOKEN: setting({
-    description: "refresh token of that user token, refreshed with the app's id and secret",
-    parse: token(USER_TOKEN),
+  EVENTSUB_SHARDS: setting({
+    default: "2",
+    description: "WebSocket shards of the EventSub conduit (app credentials only)",
+    parse: integer(1, 20_000, "a number of shards from 1 to 20000"),
   }),
   EVENTSUB_WS_URL: setting({
     defaultText: "wss://eventsub.wss.twitch.tv/ws (the simulator's with SOURCE=simulated)",
@@ -325,6 +336,12 @@ export const SETTINGS = {
     default: String(SIM.tokenTtlSeconds),
     description: "lifetime of simulated app tokens, in seconds (60 days)",
     parse: integer(1, 315_360_000, "seconds from 1 to 315360000"),
+  }),
+  SIM_EVENTSUB_MAX_COST: setting({
+    group: "sim",
+    default: String(SIM.eventSubMaxCost),
+    description: "max_total_cost of the app's simulated EventSub subscriptions (Twitch: 10000)",
+    parse: integer(0, 1_000_000, "an integer from 0 to 1000000"),
   }),
 };
 

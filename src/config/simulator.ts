@@ -31,6 +31,7 @@ export function parseSimOptions(env: Record<string, string | undefined>): Simula
     unlistedStreams: v.SIM_UNLISTED_LANGUAGES,
     failAfter: v.SIM_FAIL_AFTER,
     tokenTtlSeconds: v.SIM_TOKEN_TTL,
+    eventSubMaxCost: v.SIM_EVENTSUB_MAX_COST,
   };
   if (options.expiredStreams > options.streams) {
     throw new ConfigError(

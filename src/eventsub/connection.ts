@@ -52,8 +52,18 @@ export interface ConnectionOptions {
   reconnectBaseMs?: number;
   /** Upper bound of any reconnect wait (default 30 000 ms). */
   reconnectCapMs?: number;
-  /** Extra time past `keepalive_timeout_seconds` before the connection counts as lost (default 1000 ms). */
+  /**
+   * Extra time past `keepalive_timeout_seconds` before the connection counts as lost (default:
+   * half the timeout, at least 5000 ms). Twitch sends a keepalive only after that much
+   * silence, so without a margin ordinary jitter would count as a loss.
+   */
   keepaliveGraceMs?: number;
+  /**
+   * How long a session must have lasted for its loss to start the backoff afresh (default
+   * 60 000 ms). A server that closes every session soon after its welcome (4003: unused)
+   * thus meets growing waits, not a reconnect every few seconds.
+   */
+  stableMs?: number;
   /** How long the server may take to send `session_welcome` (default 10 000 ms). */
   welcomeTimeoutMs?: number;
   /** Randomness for the backoff jitter (default `Math.random`). */
@@ -79,7 +89,9 @@ export function connectEventSub(options: ConnectionOptions): Connection {
   const random = options.random ?? Math.random;
   const baseMs = options.reconnectBaseMs ?? 1000;
   const capMs = options.reconnectCapMs ?? 30_000;
-  const graceMs = options.keepaliveGraceMs ?? 1000;
+  const graceOf = (keepaliveMs: number) =>
+    options.keepaliveGraceMs ?? Math.max(5000, keepaliveMs / 2);
+  const stableMs = options.stableMs ?? 60_000;
   const welcomeMs = options.welcomeTimeoutMs ?? 10_000;
 
   let state: ConnectionState = "connecting";
@@ -89,6 +101,8 @@ export function connectEventSub(options: ConnectionOptions): Connection {
   /** The socket opened for a `session_reconnect`, until its welcome. */
   let migration: SocketLike | null = null;
   let failures = 0;
+  /** When the current session was welcomed (not renewed by a migration). */
+  let welcomedAt = 0;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   const seen = new Set<string>();
 
@@ -146,12 +160,12 @@ export function connectEventSub(options: ConnectionOptions): Connection {
       const message = parseMessage(event.data);
       switch (message.kind) {
         case "welcome": {
-          keepaliveMs = message.keepaliveMs + graceMs;
+          keepaliveMs = message.keepaliveMs + graceOf(message.keepaliveMs);
           welcomed = true;
           const old = active;
           active = socket;
           sessionId = message.sessionId;
-          failures = 0;
+          if (migrating === null) welcomedAt = now();
           if (migrating !== null) {
             migration = null;
             // Subscriptions moved with the session: close the old socket quietly.
@@ -207,6 +221,8 @@ export function connectEventSub(options: ConnectionOptions): Connection {
     for (const open of [...retirers.keys()]) retire(open);
     active = null;
     migration = null;
+    // A session that lasted was healthy: its loss starts the backoff afresh.
+    if (sessionId !== null && now() - welcomedAt >= stableMs) failures = 0;
     sessionId = null;
     failures++;
     const waitMs = backoffDelay(failures, { baseMs, capMs, random });

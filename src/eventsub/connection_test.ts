@@ -17,6 +17,7 @@ function watch(server: TestServer, options: Partial<ConnectionOptions> = {}) {
   const events: string[] = [];
   const revoked: Subscription[] = [];
   const states: string[] = [];
+  const reasons: string[] = [];
   const waiters: (() => void)[] = [];
   const poke = () => waiters.splice(0).forEach((w) => w());
   const connection: Connection = connectEventSub({
@@ -37,8 +38,9 @@ function watch(server: TestServer, options: Partial<ConnectionOptions> = {}) {
       revoked.push(s);
       poke();
     },
-    onState: (s) => {
+    onState: (s, reason) => {
       states.push(s);
+      reasons.push(reason);
       poke();
     },
     ...options,
@@ -53,7 +55,7 @@ function watch(server: TestServer, options: Partial<ConnectionOptions> = {}) {
       });
     }
   }
-  return { connection, sessions, events, revoked, states, until };
+  return { connection, sessions, events, revoked, states, reasons, until };
 }
 
 Deno.test("a welcome starts a session and each notification is handled once", async () => {
@@ -181,6 +183,22 @@ Deno.test("a refused connection is retried with growing waits until the server i
     .map((s) => Number(/reconnecting in (\d+) ms/.exec(s)![1]));
   assert.ok(waits.length >= 3, `waits: ${waits}`);
   assert.deepEqual(waits.slice(0, 3), [10, 20, 40]);
+});
+
+Deno.test("sessions closed with 4003 soon after their welcome meet growing waits, not a loop", async () => {
+  await using server = startTestServer();
+  const w = watch(server, { reconnectBaseMs: 10 });
+  for (let i = 0; i < 4; i++) {
+    const client = await server.next();
+    client.socket.send(welcome(`s${i}`));
+    await w.until(() => w.sessions.length === i + 1);
+    client.socket.close(4003, "connection unused");
+    await w.until(() => w.reasons.filter((r) => r.includes("4003")).length === i + 1);
+  }
+  w.connection.stop();
+  const reasons = w.reasons.filter((r) => r.includes("4003"))
+    .map((r) => Number(/reconnecting in (\d+) ms/.exec(r)![1]));
+  assert.deepEqual(reasons, [10, 20, 40, 80]);
 });
 
 Deno.test("a server that closes the old socket before the new one is welcomed does not start a new session", async () => {

@@ -1,8 +1,10 @@
 /**
- * Real time for a watchlist: the EventSub connection, the subscriptions on
- * each new session, and the watcher that turns events into records. Polling
- * goes on beside it and does not depend on it: a lost connection only makes
- * the watched channels as slow as the rest until it is back.
+ * Real time for the channels that matter: a conduit with WebSocket shards on
+ * the app's credentials, its subscriptions kept equal to the pinned channels
+ * plus the most watched ones (`EVENTSUB_CHANNELS`), and the
+ * watcher that turns events into records. Polling goes on beside it and does
+ * not depend on it: a lost shard only makes the channels as slow as the rest
+ * until it is back.
  *
  * @module
  */
@@ -13,10 +15,14 @@ import type { LiveState } from "../scan/endings.ts";
 import type { StreamRecord } from "../scan/record.ts";
 import type { Selection } from "../scan/selection.ts";
 import type { Metrics } from "../ops/metrics.ts";
-import { connectEventSub, type Connection, type SocketLike } from "./connection.ts";
+import type { SocketLike } from "./connection.ts";
+import { type ConduitTransport, startConduit } from "./conduit.ts";
+import { reconcileSubscriptions } from "./subscriptions.ts";
+import { coverage, type Member, type RankedChannel, selectChannels } from "./channels.ts";
 import { WatchLedger } from "./ledger.ts";
-import { streamEvent, WATCHED_EVENTS } from "./messages.ts";
-import type { EventSubApi } from "./twitch.ts";
+import { coalesceSends } from "./coalesce.ts";
+import { streamEvent } from "./messages.ts";
+import type { CostTotals, EventSubApi, ListedSubscription } from "./twitch.ts";
 import { Watcher } from "./watcher.ts";
 
 export { WatchLedger } from "./ledger.ts";
@@ -28,6 +34,10 @@ export interface EventSubOptions {
   url: string;
   logins: readonly string[];
   api: EventSubApi;
+  /** WebSocket shards of the conduit. */
+  shards: number;
+  /** Channels kept subscribed, the pinned `logins` included (`EVENTSUB_CHANNELS`). */
+  channels: number;
   source: StreamSource;
   send: (records: StreamRecord[]) => Promise<void>;
   live: () => LiveState;
@@ -39,15 +49,31 @@ export interface EventSubOptions {
 
 /** The running watchlist. */
 export interface EventSub {
-  readonly connection: Connection | null;
+  readonly conduit: ConduitTransport;
+  /** Channels with both events subscribed on the conduit. */
+  readonly subscribed: ReadonlySet<string>;
+  /** A scan ended with `live`: the set follows its ranking, and the subscriptions the set. */
+  afterScan(live: LiveState): void;
+  /** Resolves when no reconcile is under way. */
+  settled(): Promise<void>;
   stop(): void;
 }
 
-/** Resolves the watchlist to user ids and keeps an EventSub connection for it until stopped. */
+/**
+ * Keeps a conduit subscribed to the pinned channels and the most watched ones (see
+ * `channels.ts`) until stopped, reconciling after each scan.
+ */
 export function startEventSub(options: EventSubOptions): EventSub {
   const { metrics } = options;
   let userIds: string[] | null = null;
-  let connection: Connection | null = null;
+  let subscribed: ReadonlySet<string> = new Set();
+  let members = new Map<string, Member>();
+  let ranking: RankedChannel[] = [];
+  /** What the last reconcile left (null: read Twitch's list first). */
+  let known: ({ data: ListedSubscription[] } & CostTotals) | null = null;
+  let conduitId: string | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
   let stopped = false;
 
   async function resolveUsers(): Promise<string[]> {
@@ -65,7 +91,7 @@ export function startEventSub(options: EventSubOptions): EventSub {
 
   const watcher = new Watcher({
     source: options.source,
-    send: options.send,
+    send: coalesceSends(options.send),
     live: options.live,
     ledger: options.ledger,
     selection: options.selection,
@@ -78,44 +104,88 @@ export function startEventSub(options: EventSubOptions): EventSub {
     },
   });
 
-  async function subscribe(sessionId: string) {
-    try {
-      const ids = await resolveUsers();
-      const results = await Promise.allSettled(
-        ids.flatMap((id) =>
-          WATCHED_EVENTS.map((type) => options.api.subscribe(type, id, sessionId))
-        ),
-      );
-      const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
-      if (failed.length > 0) {
-        log.warn("{failed} of {all} EventSub subscriptions failed: {error}", {
-          failed: failed.length,
-          all: results.length,
-          error: (failed[0].reason as Error).message,
-        });
-      }
-      log.info("EventSub session {sessionId}: subscribed to {count} channels", {
-        sessionId,
-        count: ids.length,
-        failed: failed.length,
-      });
-    } catch (error) {
-      log.warn("EventSub subscriptions failed: {error}; polling covers the watchlist", {
+  /** One reconcile at a time; a scan that ends during one asks for another after it. */
+  function update() {
+    if (conduitId === null || stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = reconcile(conduitId).catch((error) => {
+      known = null;
+      log.warn("EventSub subscriptions failed: {error}; polling covers the channels", {
         error: (error as Error).message,
       });
-    }
+    }).finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        update();
+      }
+    });
   }
 
-  connection = connectEventSub({
+  async function reconcile(conduitId: string) {
+    const pinned = await resolveUsers();
+    members = selectChannels(members, ranking, {
+      cap: options.channels,
+      pinned,
+      now: Date.now(),
+    });
+    const desired = [...members.keys()];
+    const result = await reconcileSubscriptions(
+      options.api,
+      conduitId,
+      desired,
+      known ?? undefined,
+    );
+    known = {
+      data: result.listed,
+      total: result.total,
+      totalCost: result.totalCost,
+      maxTotalCost: result.maxTotalCost,
+    };
+    subscribed = result.subscribed;
+    metrics.eventsubChannels.set(subscribed.size);
+    metrics.eventsubCost.set({ kind: "total" }, result.totalCost);
+    metrics.eventsubCost.set({ kind: "max" }, result.maxTotalCost);
+    metrics.eventsubCoverage.set(coverage(ranking, subscribed));
+    const refusals = new Map<string, number>();
+    for (const r of result.refused) refusals.set(r.reason, (refusals.get(r.reason) ?? 0) + 1);
+    for (const [reason, count] of refusals) {
+      log.warn("EventSub refused {count} subscriptions: {reason}", { count, reason });
+    }
+    if (
+      result.created + result.deleted === 0 && result.refused.length === 0 && result.requests === 0
+    ) {
+      return;
+    }
+    log.info(
+      "EventSub conduit {conduitId}: {subscribed} of {wanted} channels subscribed, cost {totalCost} of {maxTotalCost} ({created} created, {deleted} deleted, {requests} requests)",
+      {
+        conduitId,
+        wanted: desired.length,
+        subscribed: subscribed.size,
+        totalCost: result.totalCost,
+        maxTotalCost: result.maxTotalCost,
+        created: result.created,
+        deleted: result.deleted,
+        requests: result.requests,
+      },
+    );
+  }
+
+  const conduit = startConduit({
+    api: options.api,
     url: options.url,
+    shards: options.shards,
     openSocket: options.openSocket,
-    onSession: subscribe,
     onNotification: (message, receivedAt) => {
       metrics.eventsubEvents.inc({ type: message.type });
       const event = streamEvent(message, receivedAt);
       if (event === null) return;
-      // Without subscriptions (a test server) every channel's events arrive: keep the watchlist's.
-      if (userIds !== null && !userIds.includes(event.userId)) {
+      // Only our subscriptions deliver here, but a test server sends every channel's events.
+      if (members.size > 0 && !members.has(event.userId)) {
         log.debug("Ignored {type} of unwatched user {userId}", { ...event });
         return;
       }
@@ -135,30 +205,52 @@ export function startEventSub(options: EventSubOptions): EventSub {
     },
     onRevocation: (subscription) => {
       metrics.eventsubEvents.inc({ type: "revocation" });
+      const userId = subscription.condition.broadcaster_user_id ?? "";
+      if (subscribed.has(userId)) {
+        subscribed = new Set([...subscribed].filter((u) => u !== userId));
+      }
+      // Twitch's list changed behind our back: read it again at the next reconcile.
+      known = null;
       log.warn(
         "Twitch revoked the {type} subscription of user {userId} ({status}); polling covers it",
-        {
-          type: subscription.type,
-          userId: subscription.condition.broadcaster_user_id ?? "",
-          status: subscription.status,
-        },
+        { type: subscription.type, userId, status: subscription.status },
       );
     },
-    onState: (state, reason) => {
-      metrics.eventsubConnected.set(state === "connected" ? 1 : 0);
+    onAssign: (shard, sessionId, refused) => {
+      metrics.eventsubConnected.set(conduit.assigned);
+      if (refused === undefined) {
+        log.info("EventSub shard {shard} assigned to session {sessionId}", { shard, sessionId });
+      } else {
+        log.warn("EventSub shard {shard} not assigned ({refused}); retrying", { shard, refused });
+      }
+    },
+    onState: (shard, state, reason) => {
+      metrics.eventsubConnected.set(conduit.assigned);
       if (stopped) return;
-      if (state === "disconnected") log.warn("EventSub connection lost: {reason}", { reason });
-      else log.info("EventSub {state}: {reason}", { state, reason });
+      if (state === "disconnected") {
+        log.warn("EventSub shard {shard} lost: {reason}", { shard, reason });
+      } else log.info("EventSub shard {shard} {state}: {reason}", { shard, state, reason });
     },
   });
-  void resolveUsers().catch(() => {});
+  conduit.ready.then((id) => {
+    conduitId = id;
+    update();
+  }, () => {});
   return {
-    get connection() {
-      return connection;
+    conduit,
+    get subscribed() {
+      return subscribed;
+    },
+    afterScan(live) {
+      ranking = [...live.values()].map((s) => ({ userId: s.userId, viewers: s.viewers ?? 0 }));
+      update();
+    },
+    async settled() {
+      while (running) await running;
     },
     stop() {
       stopped = true;
-      connection?.stop();
+      conduit.stop();
     },
   };
 }

@@ -31,6 +31,10 @@ export interface Metrics {
   eventsubEvents: client.Counter<"type">;
   eventsubLatency: client.Histogram<"type">;
   eventsubConnected: client.Gauge;
+  eventsubPoints: client.Counter;
+  eventsubChannels: client.Gauge;
+  eventsubCost: client.Gauge<"kind">;
+  eventsubCoverage: client.Gauge;
   leader: client.Gauge;
 }
 
@@ -145,7 +149,28 @@ export function createMetrics(): Metrics {
     }),
     eventsubConnected: new client.Gauge({
       name: "datagen_eventsub_connected",
-      help: "1 while the EventSub WebSocket has a session, else 0.",
+      help: "EventSub conduit shards assigned to a live session of this instance.",
+      registers,
+    }),
+    eventsubPoints: new client.Counter({
+      name: "datagen_eventsub_points_total",
+      help: "Rate-limit points EventSub calls took (conduits, subscriptions, look-ups).",
+      registers,
+    }),
+    eventsubChannels: new client.Gauge({
+      name: "datagen_eventsub_channels",
+      help: "Channels with stream.online and stream.offline subscribed on the conduit.",
+      registers,
+    }),
+    eventsubCost: new client.Gauge({
+      name: "datagen_eventsub_cost",
+      help: "Twitch's total_cost and max_total_cost of the client id's subscriptions.",
+      labelNames: ["kind"],
+      registers,
+    }),
+    eventsubCoverage: new client.Gauge({
+      name: "datagen_eventsub_coverage_ratio",
+      help: "Share of live viewers in channels subscribed on the conduit (real-time coverage).",
       registers,
     }),
     leader: new client.Gauge({

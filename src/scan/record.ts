@@ -40,6 +40,8 @@ export interface LiveStream {
   language: string;
   gameId: string;
   userLogin: string;
+  /** Viewers when last seen (ranks the channels EventSub follows; 0 when unknown). */
+  viewers?: number;
 }
 
 /** Builds the record for a live stream, keeping Helix's object exactly as it came. */
@@ -77,9 +79,12 @@ export function tombstoneRecord(
 
 /** The few fields of a stream that later scans need. */
 export function liveStream(
-  stream: Pick<HelixStream, "user_id" | "started_at" | "language" | "game_id" | "user_login">,
+  stream:
+    & Pick<HelixStream, "user_id" | "started_at" | "language" | "game_id" | "user_login">
+    & { viewer_count?: number },
 ): LiveStream {
   return {
+    ...(stream.viewer_count === undefined ? {} : { viewers: stream.viewer_count }),
     userId: stream.user_id,
     startedAt: Date.parse(stream.started_at),
     language: intern(stream.language),

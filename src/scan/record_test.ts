@@ -53,12 +53,13 @@ Deno.test("a stream is expired only past 48 hours", () => {
   assert.equal(isExpired(started, started + MAX_BROADCAST_MS + 1), true);
 });
 
-Deno.test("later scans remember only the user, the start time and what filters select by", () => {
+Deno.test("later scans remember only the user, the start time, what filters select by and the viewers EventSub ranks by", () => {
   assert.deepEqual(liveStream(stream), {
     userId: "101051819",
     startedAt: Date.parse("2021-03-10T03:18:11Z"),
     language: "en",
     gameId: "32982",
     userLogin: "afro",
+    viewers: 1490,
   });
 });

@@ -29,7 +29,7 @@ export interface ServiceContext {
   source: StreamSource;
   metrics: Metrics;
   /** The watchlist's EventSub server and Helix edge (scheduled service only). */
-  eventsub?: { url: string; api: EventSubApi };
+  eventsub?: { url: string; api: EventSubApi; shards: number };
 }
 
 /** What a scheduled scan and the watchlist use of a session: its delivery and its live set. */

@@ -22,7 +22,7 @@ import { describeKafkaError, fatalProducerError } from "../kafka/errors.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import { schedulePeriod } from "../ops/readiness.ts";
 import { serveOps } from "../ops/http.ts";
-import { startEventSub, WatchLedger } from "../eventsub/mod.ts";
+import { type EventSub, startEventSub, WatchLedger } from "../eventsub/mod.ts";
 import { openKafka, runOneScan, type ServiceContext } from "./context.ts";
 import { connect } from "./connect.ts";
 import {
@@ -159,16 +159,25 @@ async function serve(
   const ledger = new WatchLedger();
   // Events are produced by the leader only, through its term's session (a standby drops them).
   const handOver = createHandOver({ active: () => active()?.session ?? null, stepDown });
-  const watch = context.eventsub === undefined ? null : startEventSub({
-    ...context.eventsub,
-    logins: config.eventsub.watchLogins,
-    source: context.source,
-    send: handOver.send,
-    live: handOver.live,
-    ledger,
-    metrics,
-    selection: config.filters,
-  });
+  // Only the leader holds the conduit's shards: a new leader's sessions take them over.
+  let watch: EventSub | null = null;
+  const startWatch = () =>
+    watch ??= context.eventsub === undefined ? null : startEventSub({
+      ...context.eventsub,
+      logins: config.eventsub.watchLogins,
+      channels: config.eventsub.channels,
+      source: context.source,
+      send: handOver.send,
+      live: handOver.live,
+      ledger,
+      metrics,
+      selection: config.filters,
+    });
+  const stopWatch = () => {
+    watch?.stop();
+    watch = null;
+  };
+  if (leadership === null) startWatch();
   const splits = splitsByLanguage(config.filters, config.scan.mode);
   const scanner = createScanner({
     config,
@@ -178,6 +187,7 @@ async function serve(
     ledger,
     events: handOver,
     audit: new LanguageAudit(splits ? config.scan.auditIntervalMs : 0),
+    afterScan: (state) => watch?.afterScan(state),
     run: (options) => runOneScan(context, options),
     stepDown,
     now: Date.now,
@@ -198,12 +208,19 @@ async function serve(
   const shutdown = createShutdown();
   // A new leader scans as soon as its term began; a term ends once its scan has stopped, or,
   // in a stop, once the stop gave up waiting for it.
-  parts.hooks.begin = scheduler.tick;
-  parts.hooks.end = () => shutdown.bounded(scheduler.idle());
+  parts.hooks.begin = () => {
+    startWatch();
+    scheduler.tick();
+  };
+  parts.hooks.end = () => {
+    stopWatch();
+    return shutdown.bounded(scheduler.idle());
+  };
+  if (active() !== null) startWatch();
   scheduler.tick();
   await stopped(lifecycle.signal);
   clearInterval(timer);
-  watch?.stop();
+  stopWatch();
   await shutdown.run({
     running: scheduler.running,
     abortScan: scanner.stop,

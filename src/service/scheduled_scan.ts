@@ -22,6 +22,7 @@ import type { Lifecycle } from "./lifecycle.ts";
 import { logScan } from "./report.ts";
 import type { ScanTarget } from "./scheduler.ts";
 import { type ServiceStatus, setBrokerReachable } from "./status.ts";
+import type { LiveState } from "../scan/endings.ts";
 import { type HandOver, withEvents } from "./watch.ts";
 
 const log = getLogger(["datagen", "service"]);
@@ -37,6 +38,8 @@ export interface ScannerOptions {
   /** The watchlist's hand-over: what events produce while a scan runs joins its next state. */
   events?: Pick<HandOver, "note">;
   audit: LanguageAudit;
+  /** Called with what each scan observed (EventSub's channels move with the scan's ranking). */
+  afterScan?(state: LiveState): void;
   /** Runs one scan (`runOneScan` with the service's context). */
   run(options: OneScanOptions): Promise<ScanOutcome>;
   /** The producer was fenced: step down (HA=on; nothing with HA=off). */
@@ -85,6 +88,7 @@ export function createScanner(options: ScannerOptions): Scanner {
       learnLanguages(audit, outcome, metrics);
       if (auditing) audit.done(startedAt, summary.result === "ok");
       if (state !== null) {
+        options.afterScan?.(state);
         current.state = events === undefined
           ? state
           : withEvents(state, events, outcome.tombstoned);

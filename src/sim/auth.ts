@@ -19,9 +19,14 @@ export interface TokenStore {
   /** Token -> expiry in milliseconds. */
   readonly tokens: Map<string, number>;
   issued: number;
-  /** The refresh token of the simulated user (EventSub needs a user token). */
+  /** The refresh token of the simulated user (EventSub over a plain WebSocket needs a user token). */
   readonly userRefreshToken: string;
+  /** Tokens issued by the refresh grant: user access tokens, not app access tokens. */
+  readonly userTokens: Set<string>;
 }
+
+/** The user id of the simulator's one user. */
+export const SIM_USER_ID = "900000001";
 
 /** An empty store for one client. */
 export function createTokenStore(
@@ -36,6 +41,7 @@ export function createTokenStore(
     tokens: new Map(),
     issued: 0,
     userRefreshToken: newToken(),
+    userTokens: new Set(),
   };
 }
 
@@ -56,6 +62,7 @@ export function requestToken(store: TokenStore, params: URLSearchParams, now: nu
   }
   const token = newToken();
   store.tokens.set(token, now + store.ttlSeconds * 1000);
+  if (grant === "refresh_token") store.userTokens.add(token);
   store.issued++;
   const body = { access_token: token, expires_in: store.ttlSeconds, token_type: "bearer" };
   return {
@@ -108,9 +115,16 @@ export function checkHelixAuth(
   return null;
 }
 
+/** Whether the token of an `Authorization` header (checked already) is a user's or the app's. */
+export function tokenKind(store: TokenStore, authorization: string | null): "app" | "user" {
+  const token = /^Bearer (\S+)$/i.exec(authorization ?? "")?.[1] ?? "";
+  return store.userTokens.has(token) ? "user" : "app";
+}
+
 /** Makes every token issued so far invalid, as a revocation or password change does. */
 export function revokeAll(store: TokenStore): void {
   store.tokens.clear();
+  store.userTokens.clear();
 }
 
 function oauthError(status: number, message: string): JsonAnswer {

@@ -1,10 +1,16 @@
 /**
  * The simulator's EventSub: Twitch's WebSocket messages (session_welcome,
- * session_keepalive, notification, session_reconnect) on `/ws`, the
- * subscription endpoints as twurple calls them under `TWURPLE_MOCK_API_PORT`
- * (`POST`, `GET`, `DELETE /mock/eventsub/subscriptions`), and stream.online
- * and stream.offline whenever the churned world starts or ends the stream of
- * a subscribed channel. Tests can drop every socket or ask for a reconnect.
+ * session_keepalive, notification, revocation, session_reconnect) on `/ws`,
+ * the subscription and conduit endpoints as twurple calls them under
+ * `TWURPLE_MOCK_API_PORT` (`/mock/eventsub/subscriptions`,
+ * `/mock/eventsub/conduits`, `/mock/eventsub/conduits/shards`), and
+ * stream.online and stream.offline whenever the churned world starts or ends
+ * the stream of a subscribed channel. What is refused and what it costs is
+ * decided by the registry (`eventsub_registry.ts`); this module adds the
+ * sockets and the clock: keepalives only after `keepalive_timeout_seconds`
+ * of silence, code 4003 for a session left unused, `conduit.shard.disabled`
+ * when a shard's socket goes. Tests can drop every socket, ask for a
+ * reconnect, or revoke subscriptions.
  *
  * @module
  */
@@ -13,24 +19,53 @@ import { advanceWorld } from "./churn.ts";
 import { indexOfUserId, streamId } from "./data.ts";
 import { streamAt, type World } from "./world.ts";
 import {
-  describeSubscription as describe,
   keepaliveMessage,
   notificationMessage,
   reconnectMessage,
-  type SimSubscription,
+  revocationMessage,
+  shardDisabledMessage,
   welcomeMessage,
 } from "./eventsub_messages.ts";
+import {
+  type Answer,
+  createRegistry,
+  helixError,
+  LIMITS,
+  type Owner,
+  type Registry,
+  sessionClosed,
+  sessionOpened,
+  type SimShard,
+  type SimSubscription,
+  unusedSessions,
+} from "./eventsub_registry.ts";
+import {
+  createConduit,
+  deleteConduit,
+  listConduits,
+  listShards,
+  routeEvent,
+  updateConduit,
+  updateShards,
+} from "./eventsub_conduits.ts";
+import {
+  createSubscription,
+  deleteSubscription,
+  listSubscriptions,
+  revokeSubscription,
+} from "./eventsub_subscriptions.ts";
 
-/** Seconds a client may go without a message (Twitch's default is 10). */
-const KEEPALIVE_SECONDS = 10;
-/** How often the world is looked at for watched channels that went live or offline. */
-const WATCH_INTERVAL_MS = 25;
-const TYPES = ["stream.online", "stream.offline"];
+/** Twitch's default, and bounds, of `keepalive_timeout_seconds`. */
+const KEEPALIVE = { default: 10, min: 10, max: 600 } as const;
+/** How often the world, keepalives and unused sessions are looked at. */
+const TICK_MS = 25;
+const STREAM_TYPES = new Set(["stream.online", "stream.offline"]);
 
 interface Session {
   id: string;
   socket: WebSocket;
-  keepalive: ReturnType<typeof setInterval>;
+  keepaliveMs: number;
+  lastSentAt: number;
 }
 
 /** A stream of a watched channel that went live or ended, as the world saw it. */
@@ -42,12 +77,23 @@ export interface SimStreamEvent {
   at: number;
 }
 
+/** Options of the EventSub side. */
+export interface SimEventSubOptions {
+  clock: () => number;
+  baseUrl: () => string;
+  clientId: string;
+  /** The app's `max_total_cost` (Twitch: 10,000). */
+  maxAppCost: number;
+  /** How long a session may stay neither subscribed nor assigned (Twitch: 10 s). */
+  unusedMs?: number;
+}
+
 /** The EventSub side of a simulator. */
 export interface SimEventSub {
   /** Answers a WebSocket upgrade on `/ws`. */
   upgrade(request: Request): Response;
-  /** Answers `/mock/eventsub/subscriptions` (the caller has checked the token). */
-  subscriptions(request: Request, url: URL): Promise<Response>;
+  /** Answers `/mock/eventsub/...` for `owner` (the caller has checked the token). */
+  handle(request: Request, url: URL, owner: Owner): Promise<Response>;
   /**
    * Closes every socket as a failing server would (code 4000 without a reconnect message);
    * new connections are refused for `refuseMs` after it (default 0).
@@ -55,26 +101,33 @@ export interface SimEventSub {
   dropAll(options?: { refuseMs?: number }): void;
   /** Sends `session_reconnect` on every socket, pointing at this server's `/ws`. */
   reconnectAll(): void;
+  /** Revokes the subscriptions `which` picks, with `status` (default `user_removed`). */
+  revoke(which: (sub: SimSubscription) => boolean, status?: string): number;
   /** Every event sent so far, in order. */
   readonly sent: readonly SimStreamEvent[];
   /** Sessions open now. */
   readonly sessions: number;
-  /** Stops the watch timer and closes every socket. */
+  /** Conduits, shards, subscriptions, and the counts of retried and dropped events. */
+  readonly registry: Readonly<Registry>;
+  /** Stops the timer and closes every socket. */
   close(): void;
 }
 
 /** Starts the EventSub side over `world`. */
-export function createSimEventSub(
-  world: World,
-  options: { clock: () => number; baseUrl: () => string },
-): SimEventSub {
+export function createSimEventSub(world: World, options: SimEventSubOptions): SimEventSub {
+  const registry = createRegistry({ clientId: options.clientId, maxAppCost: options.maxAppCost });
+  const unusedMs = options.unusedMs ?? LIMITS.unusedSeconds * 1000;
   const sessions = new Map<string, Session>();
-  const subscriptions = new Map<string, SimSubscription>();
-  /** Per watched user id: the stream index last seen live, or -1. */
-  const lastLive = new Map<string, number>();
+  /**
+   * Per watched user id: the stream last seen live (index and id), or index -1. The id is
+   * kept because churn may give the index to another broadcast before the end is noticed.
+   */
+  const lastLive = new Map<string, { index: number; id: string }>();
   const sent: SimStreamEvent[] = [];
-  let timer: ReturnType<typeof setInterval> | undefined;
   let refuseUntil = 0;
+  /** Runs while there is a session or a subscription: a simulator without EventSub pays nothing. */
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const ensureTimer = () => timer ??= setInterval(tick, TICK_MS);
 
   function currentStream(userId: string): number {
     const owner = indexOfUserId(world.options.seed, userId);
@@ -84,39 +137,73 @@ export function createSimEventSub(
   }
 
   function watchedUsers(): Set<string> {
-    return new Set([...subscriptions.values()].map((s) => s.userId));
+    const users = new Set<string>();
+    for (const sub of registry.subscriptions.values()) {
+      if (STREAM_TYPES.has(sub.type)) users.add(sub.condition.broadcaster_user_id);
+    }
+    return users;
   }
 
-  function look() {
-    const users = watchedUsers();
-    if (users.size === 0) return;
+  function tick() {
+    if (sessions.size === 0 && registry.subscriptions.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+      return;
+    }
     const now = options.clock();
-    advanceWorld(world, now, { request: false });
-    for (const userId of users) {
-      const before = lastLive.get(userId) ?? -1;
-      const live = currentStream(userId);
-      if (live === before) continue;
-      lastLive.set(userId, live);
-      if (before >= 0) emit("stream.offline", userId, before, now);
-      if (live >= 0) emit("stream.online", userId, live, now);
+    look(now);
+    for (const session of sessions.values()) {
+      if (now - session.lastSentAt >= session.keepaliveMs) send(session, keepaliveMessage(now));
+    }
+    for (const id of unusedSessions(registry, now, unusedMs)) {
+      const session = sessions.get(id);
+      if (session) close(session, 4003, "connection unused", "websocket_connection_unused");
     }
   }
 
-  function emit(type: SimStreamEvent["type"], userId: string, index: number, at: number) {
-    const id = streamId(world.options.seed, index);
+  function look(now: number) {
+    const users = watchedUsers();
+    for (const userId of lastLive.keys()) if (!users.has(userId)) lastLive.delete(userId);
+    if (users.size === 0) return;
+    advanceWorld(world, now, { request: false });
+    for (const userId of users) {
+      const index = currentStream(userId);
+      const live = { index, id: index >= 0 ? streamId(world.options.seed, index) : "" };
+      const before = lastLive.get(userId);
+      lastLive.set(userId, live);
+      // As at Twitch, a new subscription reports changes from now on, not those before it.
+      if (before === undefined || (live.index === before.index && live.id === before.id)) continue;
+      if (before.index >= 0) emit("stream.offline", userId, before.index, before.id, now);
+      if (live.index >= 0) emit("stream.online", userId, live.index, live.id, now);
+    }
+  }
+
+  function emit(
+    type: SimStreamEvent["type"],
+    userId: string,
+    index: number,
+    id: string,
+    at: number,
+  ) {
     sent.push({ type, userId, streamId: id, at });
     const facts = {
       user: streamAt(world, indexOfUserId(world.options.seed, userId)),
       ...(type === "stream.online" ? { stream: streamAt(world, index) } : {}),
     };
-    for (const sub of subscriptions.values()) {
-      if (sub.type !== type || sub.userId !== userId) continue;
-      const session = sessions.get(sub.sessionId);
-      if (session !== undefined) send(session, notificationMessage(sub, facts, at));
+    for (const sub of registry.subscriptions.values()) {
+      if (sub.type !== type || sub.condition.broadcaster_user_id !== userId) continue;
+      deliver(sub, notificationMessage(sub, facts, at));
     }
   }
 
+  function deliver(sub: SimSubscription, message: unknown) {
+    const target = routeEvent(registry, sub);
+    const session = target === null ? undefined : sessions.get(target);
+    if (session) send(session, message);
+  }
+
   function send(session: Session, message: unknown) {
+    session.lastSentAt = options.clock();
     try {
       if (session.socket.readyState === WebSocket.OPEN) {
         session.socket.send(JSON.stringify(message));
@@ -124,16 +211,68 @@ export function createSimEventSub(
     } catch { /* closing */ }
   }
 
-  function end(session: Session) {
-    clearInterval(session.keepalive);
+  /** The session is over: its subscriptions and shard are disabled, and subscribers told. */
+  function end(session: Session, status: string) {
     sessions.delete(session.id);
-    for (const [id, sub] of subscriptions) {
-      if (sub.sessionId === session.id) subscriptions.delete(id);
+    const now = options.clock();
+    for (const { conduitId, shard } of sessionClosed(registry, session.id, status, now)) {
+      shardDisabled(conduitId, shard, now);
     }
   }
 
-  function ensureTimer() {
-    timer ??= setInterval(look, WATCH_INTERVAL_MS);
+  function shardDisabled(conduitId: string, shard: SimShard, at: number) {
+    for (const sub of registry.subscriptions.values()) {
+      if (sub.type !== "conduit.shard.disabled") continue;
+      const only = sub.condition.conduit_id;
+      if (only !== undefined && only !== conduitId) continue;
+      deliver(sub, shardDisabledMessage(sub, conduitId, shard, at));
+    }
+  }
+
+  function close(session: Session, code: number, reason: string, status: string) {
+    end(session, status);
+    try {
+      session.socket.close(code, reason);
+    } catch { /* closing */ }
+  }
+
+  async function route(request: Request, url: URL, owner: Owner): Promise<Answer> {
+    const path = url.pathname.replace(/^\/mock\/eventsub/, "");
+    const now = options.clock();
+    const body = () => request.json().catch(() => null);
+    if (path === "/subscriptions") {
+      if (request.method === "POST") return createSubscription(registry, owner, await body(), now);
+      if (request.method === "GET") return listSubscriptions(registry, owner, url.searchParams);
+      if (request.method === "DELETE") {
+        return deleteSubscription(registry, owner, url.searchParams.get("id") ?? "");
+      }
+      return helixError(405, "");
+    }
+    // Conduits take an app access token only.
+    if (owner.kind !== "app") {
+      return helixError(401, "the conduit endpoints need an app access token");
+    }
+    if (path === "/conduits") {
+      if (request.method === "POST") return createConduit(registry, await body());
+      if (request.method === "GET") return listConduits(registry);
+      if (request.method === "PATCH") return updateConduit(registry, await body());
+      if (request.method === "DELETE") {
+        return deleteConduit(registry, url.searchParams.get("id") ?? "");
+      }
+      return helixError(405, "");
+    }
+    if (path === "/conduits/shards") {
+      if (request.method === "GET") {
+        return listShards(
+          registry,
+          url.searchParams.get("conduit_id") ?? "",
+          url.searchParams.get("status") ?? undefined,
+        );
+      }
+      if (request.method === "PATCH") return updateShards(registry, await body());
+      return helixError(405, "");
+    }
+    return helixError(404, "");
   }
 
   return {
@@ -141,102 +280,47 @@ export function createSimEventSub(
       if (options.clock() < refuseUntil) {
         return new Response("Service Unavailable", { status: 503 });
       }
+      const params = new URL(request.url).searchParams;
+      const keepalive = keepaliveSeconds(params.get("keepalive_timeout_seconds"));
+      if (keepalive === null) {
+        return new Response("keepalive_timeout_seconds must be a number", { status: 400 });
+      }
       const { socket, response } = Deno.upgradeWebSocket(request);
-      const moveFrom = new URL(request.url).searchParams.get("session");
-      // A client following session_reconnect takes its session (and subscriptions) along.
-      const id = moveFrom && sessions.has(moveFrom) ? moveFrom : crypto.randomUUID();
+      const moveFrom = params.get("session");
+      // A client following session_reconnect takes its session (subscriptions, shard) along.
+      const moved = moveFrom !== null && sessions.has(moveFrom);
+      const id = moved ? moveFrom : crypto.randomUUID();
       const session: Session = {
         id,
         socket,
-        keepalive: setInterval(
-          () => send(session, keepaliveMessage(options.clock())),
-          (KEEPALIVE_SECONDS / 2) * 1000,
-        ),
+        keepaliveMs: moved ? sessions.get(id)!.keepaliveMs : keepalive * 1000,
+        lastSentAt: options.clock(),
       };
       socket.onopen = () => {
+        ensureTimer();
+        if (!moved) sessionOpened(registry, id, options.clock());
         sessions.set(id, session);
-        send(session, welcomeMessage(id, options.clock(), KEEPALIVE_SECONDS));
+        send(session, welcomeMessage(id, options.clock(), session.keepaliveMs / 1000));
       };
       socket.onclose = () => {
-        if (sessions.get(id) === session) end(session);
-        else clearInterval(session.keepalive);
+        if (sessions.get(id) === session) end(session, "websocket_disconnected");
       };
       socket.onerror = () => {};
       return response;
     },
-    async subscriptions(request, url) {
-      if (request.method === "POST") {
-        const body = await request.json().catch(() => null);
-        const type = body?.type;
-        const userId = body?.condition?.broadcaster_user_id;
-        const sessionId = body?.transport?.session_id;
-        if (!TYPES.includes(type) || typeof userId !== "string") {
-          return helix(400, {
-            error: "Bad Request",
-            status: 400,
-            message: "invalid type or condition",
-          });
-        }
-        if (body?.transport?.method !== "websocket" || !sessions.has(sessionId)) {
-          return helix(400, {
-            error: "Bad Request",
-            status: 400,
-            message: "websocket transport session does not exist or has already disconnected",
-          });
-        }
-        for (const sub of subscriptions.values()) {
-          if (sub.type === type && sub.userId === userId && sub.sessionId === sessionId) {
-            return helix(409, {
-              error: "Conflict",
-              status: 409,
-              message: "subscription already exists",
-            });
-          }
-        }
-        const sub = {
-          id: crypto.randomUUID(),
-          type,
-          userId,
-          sessionId,
-          createdAt: new Date(options.clock()).toISOString(),
-        };
-        // As at Twitch, a new subscription reports changes from now on, not those before it.
-        if (!watchedUsers().has(userId)) lastLive.set(userId, currentStream(userId));
-        subscriptions.set(sub.id, sub);
-        ensureTimer();
-        return helix(202, {
-          data: [describe(sub)],
-          total: subscriptions.size,
-          total_cost: 0,
-          max_total_cost: 10,
-        });
-      }
-      if (request.method === "GET") {
-        const data = [...subscriptions.values()].map(describe);
-        return helix(200, {
-          data,
-          total: data.length,
-          total_cost: 0,
-          max_total_cost: 10,
-          pagination: {},
-        });
-      }
-      if (request.method === "DELETE") {
-        const id = url.searchParams.get("id") ?? "";
-        if (!subscriptions.delete(id)) {
-          return helix(404, { error: "Not Found", status: 404, message: "subscription not found" });
-        }
-        return new Response(null, { status: 204 });
-      }
-      return helix(405, { error: "Method Not Allowed", status: 405, message: "" });
+    async handle(request, url, owner) {
+      const answer = await route(request, url, owner);
+      ensureTimer();
+      if (answer.status === 204) return new Response(null, { status: 204 });
+      return new Response(JSON.stringify(answer.body), {
+        status: answer.status,
+        headers: { "Content-Type": "application/json; charset=utf-8" },
+      });
     },
     dropAll(drop = {}) {
       refuseUntil = options.clock() + (drop.refuseMs ?? 0);
       for (const session of [...sessions.values()]) {
-        end(session);
-        try {
-          session.socket.close(4000, "internal server error");
-        } catch { /* closing */ }
+        close(session, 4000, "internal server error", "websocket_internal_error");
       }
     },
     reconnectAll() {
@@ -246,27 +330,41 @@ export function createSimEventSub(
         send(session, reconnectMessage(session.id, url, options.clock()));
       }
     },
+    revoke(which, status = "user_removed") {
+      let count = 0;
+      for (const sub of [...registry.subscriptions.values()]) {
+        if (!which(sub)) continue;
+        // Told on the transport it was on, as a notification would be; then it is gone.
+        const target = routeEvent(registry, sub);
+        const revoked = revokeSubscription(registry, sub.id, status)!;
+        const session = target === null ? undefined : sessions.get(target);
+        if (session) send(session, revocationMessage(revoked, options.clock()));
+        count++;
+      }
+      return count;
+    },
     get sent() {
       return sent;
     },
     get sessions() {
       return sessions.size;
     },
+    get registry() {
+      return registry;
+    },
     close() {
       clearInterval(timer);
       for (const session of [...sessions.values()]) {
-        end(session);
-        try {
-          session.socket.close(1001, "going away");
-        } catch { /* closing */ }
+        close(session, 1001, "going away", "websocket_disconnected");
       }
     },
   };
 }
 
-function helix(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "Content-Type": "application/json; charset=utf-8" },
-  });
+/** `keepalive_timeout_seconds`: Twitch's default when absent, clamped when out of range. */
+function keepaliveSeconds(value: string | null): number | null {
+  if (value === null || value === "") return KEEPALIVE.default;
+  const n = Number(value);
+  if (!Number.isFinite(n)) return null;
+  return Math.min(KEEPALIVE.max, Math.max(KEEPALIVE.min, Math.round(n)));
 }

@@ -5,28 +5,7 @@
  * @module
  */
 
-/** A subscription the simulator holds. */
-export interface SimSubscription {
-  id: string;
-  type: string;
-  userId: string;
-  sessionId: string;
-  createdAt: string;
-}
-
-/** The subscription object of Helix answers and notifications. */
-export function describeSubscription(sub: SimSubscription): Record<string, unknown> {
-  return {
-    id: sub.id,
-    status: "enabled",
-    type: sub.type,
-    version: "1",
-    condition: { broadcaster_user_id: sub.userId },
-    transport: { method: "websocket", session_id: sub.sessionId },
-    created_at: sub.createdAt,
-    cost: 0,
-  };
-}
+import { describeSubscription, type SimShard, type SimSubscription } from "./eventsub_registry.ts";
 
 function metadata(type: string, at: number) {
   return {
@@ -101,5 +80,47 @@ export function notificationMessage(sub: SimSubscription, facts: EventFacts, at:
       subscription_version: "1",
     },
     payload: { subscription: describeSubscription(sub), event },
+  };
+}
+
+/** A `revocation` of `sub`, whose status says why. */
+export function revocationMessage(sub: SimSubscription, at: number): unknown {
+  return {
+    metadata: {
+      ...metadata("revocation", at),
+      subscription_type: sub.type,
+      subscription_version: "1",
+    },
+    payload: { subscription: describeSubscription(sub) },
+  };
+}
+
+/** A `conduit.shard.disabled` notification for `sub` about `shard` of `conduitId`. */
+export function shardDisabledMessage(
+  sub: SimSubscription,
+  conduitId: string,
+  shard: SimShard,
+  at: number,
+): unknown {
+  return {
+    metadata: {
+      ...metadata("notification", at),
+      subscription_type: sub.type,
+      subscription_version: "1",
+    },
+    payload: {
+      subscription: describeSubscription(sub),
+      event: {
+        conduit_id: conduitId,
+        shard_id: shard.id,
+        status: shard.status,
+        transport: {
+          method: "websocket",
+          session_id: shard.sessionId,
+          connected_at: shard.connectedAt,
+          disconnected_at: shard.disconnectedAt,
+        },
+      },
+    },
   };
 }

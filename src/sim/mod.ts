@@ -79,7 +79,13 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
     stats: { requests: 0, byStatus: {}, rateLimited: 0, tokensIssued: 0, pagesServed: 0 },
   };
   let baseUrl = "";
-  state.eventsub = createSimEventSub(world, { clock, baseUrl: () => baseUrl });
+  state.eventsub = createSimEventSub(world, {
+    clock,
+    baseUrl: () => baseUrl,
+    clientId: settings.clientId,
+    maxAppCost: settings.eventSubMaxCost,
+    unusedMs: settings.eventSubUnusedMs,
+  });
   const servers = listen(settings.hostname, settings.port, createHandler(state));
   const port = servers[0].addr.port;
   baseUrl = `ws://localhost:${port}`;

@@ -37,6 +37,10 @@ export interface SimulatorOptions {
   failAfter?: number;
   /** Lifetime of app access tokens in seconds (`SIM_TOKEN_TTL`, default 5184000 = 60 days). */
   tokenTtlSeconds: number;
+  /** `max_total_cost` of the app's EventSub subscriptions (`SIM_EVENTSUB_MAX_COST`, default 10000 as at Twitch). */
+  eventSubMaxCost: number;
+  /** How long an EventSub session may stay neither subscribed nor assigned before 4003 (default 10000 ms as at Twitch; tests shorten it). */
+  eventSubUnusedMs: number;
   /** The client id the simulator accepts. */
   clientId: string;
   /** The client secret the simulator accepts. */
@@ -66,6 +70,8 @@ export function defaultSimulatorOptions(): SimulatorOptions {
     unlistedStreams: 0,
     failAfter: undefined,
     tokenTtlSeconds: 5_184_000,
+    eventSubMaxCost: 10_000,
+    eventSubUnusedMs: 10_000,
     clientId: DEFAULT_CLIENT_ID,
     clientSecret: DEFAULT_CLIENT_SECRET,
   };

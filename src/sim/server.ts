@@ -11,6 +11,8 @@ import {
   checkHelixAuth,
   type JsonAnswer,
   requestToken,
+  SIM_USER_ID,
+  tokenKind,
   type TokenStore,
   validateToken,
 } from "./auth.ts";
@@ -30,6 +32,7 @@ import {
 } from "./rate_limit.ts";
 import { streamAt, type World } from "./world.ts";
 import type { SimEventSub } from "./eventsub.ts";
+import type { Owner } from "./eventsub_registry.ts";
 import { indexOfLogin } from "./data.ts";
 
 /** Counts of what the simulator answered. */
@@ -100,8 +103,24 @@ async function route(state: ServerState, request: Request): Promise<Response> {
     return getStreams(state, request, url, now);
   }
   if (url.pathname === "/ws" && state.eventsub) return state.eventsub.upgrade(request);
-  if (url.pathname === "/mock/eventsub/subscriptions" && state.eventsub) {
-    return authorized(state, request, now) ?? await state.eventsub.subscriptions(request, url);
+  if (url.pathname.startsWith("/mock/eventsub/") && state.eventsub) {
+    const denied = authorized(state, request, now);
+    if (denied) return denied;
+    const owner: Owner = tokenKind(state.tokens, request.headers.get("authorization")) === "user"
+      ? { kind: "user", userId: SIM_USER_ID }
+      : { kind: "app" };
+    // EventSub calls are Helix requests: each takes a point of the caller's bucket.
+    const key = `${request.headers.get("client-id")}${owner.kind === "user" ? ":user" : ""}`;
+    const limit = takePoints(bucketOf(state, key, now), now);
+    if (!limit.allowed) {
+      state.stats.rateLimited++;
+      return helixError(429, "Too Many Requests", "Too Many Requests", limit);
+    }
+    const response = await state.eventsub.handle(request, url, owner);
+    for (const [name, value] of Object.entries(rateLimitHeaders(limit))) {
+      response.headers.set(name, value);
+    }
+    return response;
   }
   if (url.pathname === "/mock/users" && request.method === "GET") {
     return authorized(state, request, now) ?? getUsers(state, url);

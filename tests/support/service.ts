@@ -56,6 +56,8 @@ function command(args: string[], env: Record<string, string>, cwd?: string): Den
       PATH: Deno.env.get("PATH") ?? "",
       HOME: Deno.env.get("HOME") ?? "",
       HTTP_PORT: "0",
+      // EventSub only where a test asks for it (EVENTSUB_CHANNELS), so that others count scans only.
+      EVENTSUB_CHANNELS: "0",
       ...env,
     },
     stdin: "null",
