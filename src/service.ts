@@ -23,6 +23,7 @@ import { type Metrics, projectedScanMs, recordScan } from "./ops/metrics.ts";
 import { readiness, schedulePeriod } from "./ops/readiness.ts";
 import { type CadenceNotice, createCadence, onScanEnd, onTick } from "./ops/schedule.ts";
 import { serveOps } from "./ops/http.ts";
+import { secretValues, ServiceStatus } from "./ops/status.ts";
 import { backoffDelay, sleep } from "./util/retry.ts";
 import { describeKafkaError, fatalProducerError } from "./kafka/errors.ts";
 import { type EventSub, startEventSub, WatchLedger } from "./eventsub/mod.ts";
@@ -259,9 +260,19 @@ export async function runService(
   // so that its supervisor (systemd, Compose, Kubernetes) restarts it.
   let fatal: string | null = null;
   const health = () => fatal === null ? { ok: true, reason: "ok" } : { ok: false, reason: fatal };
+  // HA=on: set once the watchlist runs.
+  let watch: EventSub | null = null;
+  const page = new ServiceStatus({
+    readiness: ready,
+    source: context.source,
+    eventsub: context.eventsub &&
+      { logins: config.eventsub.watchLogins, shards: () => [watch?.connection?.state ?? "idle"] },
+    secrets: secretValues(config),
+  });
+  if (config.ha !== null) page.role("standby");
   const server = config.http.port === 0 ? null : serveOps(
     { host: config.http.host, port: config.http.port, signal: shutdown.signal },
-    { readiness: ready, health, metrics },
+    { readiness: ready, health, metrics, status: page },
   );
   logDelivery(config);
 
@@ -290,7 +301,10 @@ export async function runService(
           startLeadership(kafka, { ...config, ha }, {
             begin: () => terms.begin(),
             end: () => terms.end(),
-            role: (role) => metrics.leader.set(role === "leader" ? 1 : 0),
+            role: (role) => {
+              metrics.leader.set(role === "leader" ? 1 : 0);
+              page.role(role);
+            },
           })
         );
         joining.catch(() => {});
@@ -313,6 +327,7 @@ export async function runService(
       const half = Math.min(15_000, 500 * 2 ** (attempt - 1));
       const waitMs = 1000 + half +
         backoffDelay(attempt, { baseMs: 500, capMs: 15_000, random: Math.random });
+      page.kafka(false, describeKafkaError(error, config));
       log.warn("Kafka not usable yet ({error}); retrying in {waitMs} ms", {
         error: describeKafkaError(error, config),
         waitMs,
@@ -328,6 +343,7 @@ export async function runService(
     if (leadership === null) metrics.leader.set(1);
     status.brokerReachable = true;
     metrics.kafkaUp.set(1);
+    page.kafka(true);
     const scanAbort = new AbortController();
     const languageAudit = new LanguageAudit(
       splitsByLanguage(config.filters, config.scan.mode) ? config.scan.auditIntervalMs : 0,
@@ -335,7 +351,7 @@ export async function runService(
     let scans = 0;
     const ledger = new WatchLedger();
     // Events are produced by the leader only, through its term's session (a standby drops them).
-    const watch: EventSub | null = context.eventsub === undefined ? null : startEventSub({
+    watch = context.eventsub === undefined ? null : startEventSub({
       ...context.eventsub,
       logins: config.eventsub.watchLogins,
       source: context.source,
@@ -344,11 +360,14 @@ export async function runService(
         if (current === null) {
           return Promise.reject(new Error("standing by: another instance leads"));
         }
-        return current.delivery.send(records).catch((error) => {
-          // Fenced while sending an event: step down now, not at the end of the next scan.
-          if (current.delivery.lostLeadership) void leadership?.stepDown();
-          throw error;
-        });
+        return current.delivery.send(records).then(
+          () => page.acknowledged(records, true),
+          (error) => {
+            // Fenced while sending an event: step down now, not at the end of the next scan.
+            if (current.delivery.lostLeadership) void leadership?.stepDown();
+            throw error;
+          },
+        );
       },
       live: () => active()?.state ?? new Map(),
       ledger,
@@ -365,7 +384,10 @@ export async function runService(
       const outcome = await runOneScan(context, {
         // A record that waited in the batcher while a newer event ended its broadcast is
         // dropped as it is handed over (the event's tombstone went first).
-        sink: createBatcher((batch) => current.delivery.send(ledger.unsuperseded(batch))),
+        sink: createBatcher((batch) => {
+          const sent = ledger.unsuperseded(batch);
+          return current.delivery.send(sent).then(() => page.acknowledged(sent));
+        }),
         previous: current.state,
         signal: termSignal ? AbortSignal.any([scanAbort.signal, termSignal]) : scanAbort.signal,
         audit: auditing,
@@ -378,6 +400,7 @@ export async function runService(
       if (state !== null) current.state = state;
       const finishedAt = Date.now();
       recordScan(metrics, summary, finishedAt);
+      page.scanned(summary, finishedAt);
       metrics.liveStreams.set(current.state.size);
       lastProjectedMs = projectedScanMs(summary);
       lastPoints = summary.points;
@@ -389,6 +412,7 @@ export async function runService(
       if (summary.failure?.stage === "kafka" && !current.delivery.lostLeadership) {
         status.brokerReachable = false;
         metrics.kafkaUp.set(0);
+        page.kafka(false, summary.failure.message);
       }
       // A scan stopped because its term of leadership ended says so, not "shutting down".
       logScan(
@@ -455,9 +479,10 @@ export async function runService(
         log.debug("A scheduled scan is due while one runs: it starts when that one ends");
       }
     };
-    const probe = createProbe(kafkaConfig, (up) => {
+    const probe = createProbe(kafkaConfig, (up, error) => {
       status.brokerReachable = up;
       metrics.kafkaUp.set(up ? 1 : 0);
+      page.kafka(up, error);
     });
     const timer = setInterval(probe, PROBE_INTERVAL_MS);
     Deno.cron("twitch-datagen scan", config.schedule.source, { signal: shutdown.signal }, tick);
@@ -503,7 +528,10 @@ function logCadence(notice: CadenceNotice, schedule: string, points: number | nu
 }
 
 /** A broker probe for readiness that fails fast (no retries) and never overlaps itself. */
-function createProbe(kafkaConfig: KafkaConfig, report: (up: boolean) => void): () => void {
+function createProbe(
+  kafkaConfig: KafkaConfig,
+  report: (up: boolean, error?: string) => void,
+): () => void {
   const kafka = createKafka({
     ...kafkaConfig,
     clientId: `${kafkaConfig.clientId ?? "twitch-datagen"}-probe`,
@@ -518,7 +546,7 @@ function createProbe(kafkaConfig: KafkaConfig, report: (up: boolean) => void): (
     const admin = kafka.admin();
     admin.connect()
       .then(() => admin.describeCluster())
-      .then(() => report(true), () => report(false))
+      .then(() => report(true), (error) => report(false, (error as Error).message))
       .finally(() => {
         busy = false;
         admin.disconnect().catch(() => {});
