@@ -16,11 +16,11 @@ function setText(id, text) {
   byId(id).textContent = text;
 }
 
-/** A table cell holding `text`; `numeric` aligns it right. */
-function cell(text, numeric) {
+/** A table cell holding `text`, of class `kind` ("num" aligns right, "title" may wrap anywhere). */
+function cell(text, kind) {
   const td = document.createElement("td");
   td.textContent = text;
-  if (numeric) td.className = "num";
+  if (kind) td.className = kind;
   return td;
 }
 
@@ -28,7 +28,7 @@ function cell(text, numeric) {
 function fillRows(id, items, cells) {
   const rows = items.map((item) => {
     const tr = document.createElement("tr");
-    for (const [text, numeric] of cells(item)) tr.append(cell(text, numeric));
+    for (const [text, kind] of cells(item)) tr.append(cell(text, kind));
     return tr;
   });
   byId(id).replaceChildren(...rows);
@@ -56,30 +56,30 @@ function renderLive(live) {
   setText("live-count", number.format(live.streams));
   setText("live-viewers", number.format(live.viewers));
   fillRows("top-streams", live.topStreams, (s) => [
-    [number.format(s.viewers), true],
+    [number.format(s.viewers), "num"],
     [s.channel],
-    [s.title],
+    [s.title, "title"],
     [s.game],
-    [duration(s.uptimeSeconds), true],
+    [duration(s.uptimeSeconds), "num"],
   ]);
   fillRows("games-viewers", live.topGamesByViewers, (g) => [
     [g.name || "(no category)"],
-    [number.format(g.viewers), true],
-    [number.format(g.streams), true],
+    [number.format(g.viewers), "num"],
+    [number.format(g.streams), "num"],
   ]);
   fillRows("games-streams", live.topGamesByStreams, (g) => [
     [g.name || "(no category)"],
-    [number.format(g.streams), true],
-    [number.format(g.viewers), true],
+    [number.format(g.streams), "num"],
+    [number.format(g.viewers), "num"],
   ]);
   setText("new-count", number.format(live.newStreams.count));
   fillRows("new-streams", live.newStreams.latest, (s) => [
     [s.channel],
     [s.game],
-    [number.format(s.viewers), true],
-    [duration(s.uptimeSeconds), true],
+    [number.format(s.viewers), "num"],
+    [duration(s.uptimeSeconds), "num"],
   ]);
-  fillRows("top-tags", live.topTags, (t) => [[t.tag], [number.format(t.streams), true]]);
+  fillRows("top-tags", live.topTags, (t) => [[t.tag], [number.format(t.streams), "num"]]);
 }
 
 function renderTimeline(scans) {
@@ -104,13 +104,13 @@ function renderTimeline(scans) {
   fillRows("scans", scans.slice(-10).reverse(), (s) => [
     [clock(s.finishedAt)],
     [s.result],
-    [ms(s.durationMs), true],
-    [ms(s.rateBoundMs), true],
-    [number.format(s.records), true],
-    [number.format(s.ended), true],
-    [number.format(s.recovered), true],
-    [number.format(s.deselected), true],
-    [s.error ?? ""],
+    [ms(s.durationMs), "num"],
+    [ms(s.rateBoundMs), "num"],
+    [number.format(s.records), "num"],
+    [number.format(s.ended), "num"],
+    [number.format(s.recovered), "num"],
+    [number.format(s.deselected), "num"],
+    [s.error ?? "", "title"],
   ]);
 }
 
