@@ -52,6 +52,8 @@ export interface EventRow {
   /** `offline` for a tombstone, `online` for a record. */
   kind: "online" | "offline";
   stream: string;
+  /** The channel's display name, when the live set knew it. */
+  channel: string | null;
 }
 
 /** The whole `/status.json` document. */
@@ -128,16 +130,19 @@ export class ServiceStatus {
 
   /** Records the broker acknowledged; `fromEvent` marks those an EventSub event produced. */
   acknowledged(records: readonly StreamRecord[], fromEvent = false): void {
+    // An offline event's channel is known only until its tombstone applies.
+    const before = fromEvent ? records.map((r) => this.live.channel(r.key)) : [];
     this.live.acknowledged(records);
     this.#writes++;
     if (!fromEvent) return;
-    for (const r of records) {
+    records.forEach((r, i) => {
       this.#events.push({
         at: iso(r.timestamp),
         kind: r.value === null ? "offline" : "online",
         stream: r.key,
+        channel: r.value === null ? before[i] : this.live.channel(r.key),
       });
-    }
+    });
     this.#events = this.#events.slice(-EVENT_HISTORY);
   }
 

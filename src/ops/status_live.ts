@@ -105,6 +105,11 @@ export class LiveBoard {
     }
   }
 
+  /** The display name of live stream `id`, or null. */
+  channel(id: string): string | null {
+    return this.#entries.get(id)?.channel ?? null;
+  }
+
   /** Live streams of the channels in `logins` (lower case) and their viewers. */
   covered(logins: ReadonlySet<string>): { streams: number; viewers: number } {
     let streams = 0;

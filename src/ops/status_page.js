@@ -49,7 +49,7 @@ function ms(value) {
 }
 
 function clock(iso) {
-  return iso === null ? "–" : new Date(iso).toLocaleTimeString();
+  return iso === null ? "–" : new Date(iso).toLocaleTimeString("en-GB", { hour12: false });
 }
 
 function renderLive(live) {
@@ -102,7 +102,7 @@ function renderTimeline(scans) {
   });
   byId("timeline").replaceChildren(...bars);
   fillRows("scans", scans.slice(-10).reverse(), (s) => [
-    [clock(s.finishedAt)],
+    [clock(s.finishedAt), "num"],
     [s.result],
     [ms(s.durationMs), "num"],
     [ms(s.rateBoundMs), "num"],
@@ -158,7 +158,12 @@ function renderService(service) {
       (100 * es.coverage.streamShare).toFixed(2)
     }% of streams, ${(100 * es.coverage.viewerShare).toFixed(1)}% of viewers`,
   );
-  fillRows("events", [...es.lastEvents].reverse(), (e) => [[clock(e.at)], [e.kind], [e.stream]]);
+  fillRows("events", [...es.lastEvents].reverse(), (e) => [
+    [clock(e.at), "num"],
+    [e.kind],
+    [e.channel ?? ""],
+    [e.stream],
+  ]);
 }
 
 async function refresh() {

@@ -132,21 +132,32 @@ Deno.test("EventSub shows shards, channels, coverage and the last events it prod
   });
   s.acknowledged([
     record("1", JSON.stringify({ user_login: "alice", viewer_count: 30 })),
-    record("2", JSON.stringify({ user_login: "carol", viewer_count: 10 })),
+    record("2", JSON.stringify({ user_login: "carol", user_name: "Carol", viewer_count: 10 })),
   ]);
   for (let i = 0; i < EVENT_HISTORY + 2; i++) s.acknowledged([record(`e${i}`, null)], true);
-  s.acknowledged([record("1", JSON.stringify({ user_login: "alice", viewer_count: 30 }))], true);
+  s.acknowledged([
+    record("1", JSON.stringify({ user_login: "alice", user_name: "Alice", viewer_count: 30 })),
+  ], true);
+  s.acknowledged([record("2", null)], true);
   const eventsub = s.snapshot().service.eventsub!;
   assert.deepEqual(eventsub.shards, { connected: 1, total: 1 });
   assert.equal(eventsub.connected, true);
   assert.equal(eventsub.channels, 2);
-  assert.deepEqual(eventsub.coverage, { streams: 1, streamShare: 0.5, viewerShare: 0.75 });
+  assert.deepEqual(eventsub.coverage, { streams: 1, streamShare: 1, viewerShare: 1 });
   assert.equal(eventsub.lastEvents.length, EVENT_HISTORY);
   assert.deepEqual(eventsub.lastEvents.at(-1), {
     at: "2026-12-03T11:59:59.000Z",
+    kind: "offline",
+    stream: "2",
+    // Looked up before its tombstone took the stream off the board.
+    channel: "Carol",
+  });
+  assert.deepEqual(eventsub.lastEvents.at(-2), {
+    at: "2026-12-03T11:59:59.000Z",
     kind: "online",
     stream: "1",
+    channel: "Alice",
   });
-  assert.equal(eventsub.lastEvents[0].stream, "e3");
+  assert.equal(eventsub.lastEvents[0].stream, "e4");
   assert.equal(status().snapshot().service.eventsub, null);
 });
