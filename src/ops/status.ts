@@ -104,11 +104,10 @@ export interface StatusSources {
 /** The status page's model. */
 export class ServiceStatus {
   /** What is live now, after acknowledged writes. */
-  readonly live: LiveBoard = new LiveBoard();
+  readonly live: LiveBoard;
   readonly #sources: StatusSources;
   readonly #now: () => number;
   readonly #secrets: string[];
-  readonly #watched: Set<string>;
   #scans: ScanRow[] = [];
   #events: EventRow[] = [];
   #role: Role = "single";
@@ -125,7 +124,7 @@ export class ServiceStatus {
     this.#sources = sources;
     this.#now = sources.now ?? Date.now;
     this.#secrets = (sources.secrets ?? []).filter((s): s is string => !!s && s.length >= 4);
-    this.#watched = new Set(sources.eventsub?.logins.map((l) => l.toLowerCase()) ?? []);
+    this.live = new LiveBoard(sources.eventsub?.logins ?? []);
   }
 
   /** Records the broker acknowledged; `fromEvent` marks those an EventSub event produced. */
@@ -237,7 +236,7 @@ export class ServiceStatus {
     if (eventsub === undefined) return null;
     const shards = eventsub.shards();
     const connected = shards.filter((s) => s === "connected").length;
-    const covered = this.live.covered(this.#watched);
+    const covered = this.live.covered();
     const summary = this.#cached?.live;
     return {
       connected: connected > 0,

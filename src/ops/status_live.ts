@@ -1,15 +1,20 @@
 /**
  * What is live now, as a consumer of the topic sees it: the latest
- * acknowledged record of every key, with tombstones deleting keys. Kept as a
- * compact record per key (numbers, shared game and tag strings, a capped
- * title) and summarized on request into top-N lists, so that the scan pays
- * only for parsing the records it already produced, and a summary of
- * 100,000 streams stays a few kilobytes.
+ * acknowledged record of every key, with tombstones deleting keys.
+ *
+ * It must sit beside the service's own live state in a 128 MB heap, so a
+ * stream is a slot in typed arrays (viewers, start, game, watched) and a
+ * short string coding its tags, under 100 bytes with its map entry. Games and tags are shared tables
+ * with their totals kept as records arrive. Text (title, names) is kept only
+ * for streams that can reach the page: the 100 biggest and those that
+ * started lately. A stream that climbs into the top 10 between two of its
+ * records shows its text from its next record on.
  *
  * @module
  */
 
 import type { StreamRecord } from "../scan/record.ts";
+import { GameTable, TagTable } from "./status_tables.ts";
 
 /** The length a title or name is cut to on the page (Twitch's titles are at most 140). */
 export const MAX_TEXT = 160;
@@ -17,27 +22,10 @@ export const MAX_TEXT = 160;
 export const TOP_N = 10;
 /** A stream that started this recently counts as new. */
 export const NEW_STREAM_MS = 15 * 60_000;
-
-/** A game's live totals, one object per game id, kept as streams come and go. */
-interface Game {
-  id: string;
-  name: string;
-  viewers: number;
-  streams: number;
-}
-
-/** What the page needs of one live stream. */
-interface Entry {
-  id: string;
-  viewers: number;
-  /** `started_at` as Helix writes it (RFC 3339 in UTC, seconds): such strings sort as times do. */
-  startedAt: string;
-  game: Game;
-  title: string;
-  channel: string;
-  login: string;
-  tags: readonly string[];
-}
+/** Streams this far down by viewers still keep their text, as candidates for the top 10. */
+const TEXT_RANK = 100;
+/** Streams this new keep their text (new streams, with a margin for a late summary). */
+const TEXT_AGE_S = (NEW_STREAM_MS + 5 * 60_000) / 1000;
 
 /** One stream on the page. */
 export interface StreamRow {
@@ -48,7 +36,7 @@ export interface StreamRow {
   login: string;
   game: string;
   viewers: number;
-  /** RFC 3339, as Helix wrote it. */
+  /** RFC 3339 in UTC, whole seconds. */
   startedAt: string;
   uptimeSeconds: number;
 }
@@ -72,156 +60,202 @@ export interface LiveSummary {
   topTags: { tag: string; streams: number }[];
 }
 
-const NO_TAGS: readonly string[] = Object.freeze([]);
+interface Text {
+  title: string;
+  channel: string;
+  login: string;
+}
 
-/**
- * The live set after acknowledged writes. Totals per game and per tag are
- * kept as records arrive; the top streams and new streams are found in one
- * pass on request.
- */
+/** The live set after acknowledged writes, summarized on request. */
 export class LiveBoard {
-  readonly #entries = new Map<string, Entry>();
-  readonly #games = new Map<string, Game>();
-  readonly #tags = new Map<string, number>();
-  readonly #strings = new Map<string, string>();
-  #viewers = 0;
+  readonly #slots = new Map<string, number>();
+  readonly #free: number[] = [];
+  #ids: (string | undefined)[] = [];
+  #viewers = new Int32Array(1024);
+  /** `started_at` in seconds since the epoch. */
+  #started = new Int32Array(1024);
+  #game = new Int32Array(1024);
+  /** Each slot's tags, coded by the tag table. */
+  #tags: string[] = [];
+  #watched = new Uint8Array(1024);
+  readonly #text = new Map<number, Text>();
+  readonly #games = new GameTable();
+  readonly #tagTable = new TagTable();
+  readonly #watchedLogins: ReadonlySet<string>;
+  #total = 0;
+  /** Viewers a stream needs to keep its text. */
+  #textFloor = 0;
+  #sinceFloor = 0;
+
+  /** `watched`: lower-case logins followed over EventSub, for {@link covered}. */
+  constructor(watched: Iterable<string> = []) {
+    this.#watchedLogins = new Set([...watched].map((l) => l.toLowerCase()));
+  }
 
   /** Live streams on the board. */
   get size(): number {
-    return this.#entries.size;
+    return this.#slots.size;
   }
 
   /** Applies records the broker acknowledged, in order: a value sets its key, a tombstone deletes it. */
   acknowledged(records: readonly StreamRecord[]): void {
     for (const record of records) {
-      const old = this.#entries.get(record.key);
-      if (old !== undefined) this.#remove(old);
-      const entry = record.value === null ? null : this.#entry(record.key, record.value);
-      if (entry === null) this.#entries.delete(record.key);
-      else {
-        this.#entries.set(record.key, entry);
-        this.#add(entry);
-      }
+      const stream = record.value === null ? null : parse(record.value);
+      if (stream === null) this.#delete(record.key);
+      else this.#set(record.key, stream, Math.floor(record.timestamp / 1000));
     }
+    // About twice a scan, the floor follows the live set.
+    this.#sinceFloor += records.length;
+    if (this.#sinceFloor * 2 >= this.#slots.size) this.#updateFloor();
   }
 
-  /** The display name of live stream `id`, or null. */
+  /** The display name of live stream `id`, or null when unknown. */
   channel(id: string): string | null {
-    return this.#entries.get(id)?.channel ?? null;
+    const slot = this.#slots.get(id);
+    return slot === undefined ? null : this.#text.get(slot)?.channel ?? null;
   }
 
-  /** Live streams of the channels in `logins` (lower case) and their viewers. */
-  covered(logins: ReadonlySet<string>): { streams: number; viewers: number } {
+  /** Live streams of the watched channels and their viewers. */
+  covered(): { streams: number; viewers: number } {
     let streams = 0;
     let viewers = 0;
-    if (logins.size === 0) return { streams, viewers };
-    for (const entry of this.#entries.values()) {
-      if (!logins.has(entry.login.toLowerCase())) continue;
+    if (this.#watchedLogins.size === 0) return { streams, viewers };
+    for (const slot of this.#slots.values()) {
+      if (this.#watched[slot] === 0) continue;
       streams++;
-      viewers += entry.viewers;
+      viewers += this.#viewers[slot];
     }
     return { streams, viewers };
   }
 
   /** Forgets every stream (this instance no longer writes the topic). */
   clear(): void {
-    this.#entries.clear();
-    this.#games.clear();
-    this.#tags.clear();
-    this.#viewers = 0;
+    for (const id of [...this.#slots.keys()]) this.#delete(id);
   }
 
   /** The live set in top-N lists, as of `now` (milliseconds since the epoch). */
   summary(now: number, top = TOP_N): LiveSummary {
     let fresh = 0;
-    const since = rfc3339(now - NEW_STREAM_MS);
-    const streams = new TopList<Entry>(top, byViewers);
-    const latest = new TopList<Entry>(top, byStart);
-    for (const entry of this.#entries.values()) {
-      streams.offer(entry);
-      if (entry.startedAt >= since) {
+    const since = Math.floor((now - NEW_STREAM_MS) / 1000);
+    const viewers = this.#viewers;
+    const started = this.#started;
+    const ids = this.#ids as string[];
+    const byViewers = (a: number, b: number) => viewers[b] - viewers[a] || order(ids[a], ids[b]);
+    const streams = new TopList<number>(top, byViewers);
+    const latest = new TopList<number>(top, (a, b) => started[b] - started[a] || byViewers(a, b));
+    for (const slot of this.#slots.values()) {
+      streams.offer(slot);
+      if (started[slot] >= since) {
         fresh++;
-        latest.offer(entry);
+        latest.offer(slot);
       }
     }
-    const games = [...this.#games.values()];
-    const row = (entry: Entry) => streamRow(entry, now);
-    const gameRow = ({ id, name, viewers, streams }: Game) => ({ id, name, viewers, streams });
+    const games = this.#games.rows();
+    const row = (slot: number) => this.#row(slot, now);
     return {
-      streams: this.#entries.size,
-      viewers: this.#viewers,
+      streams: this.#slots.size,
+      viewers: this.#total,
       topStreams: streams.sorted().map(row),
-      topGamesByViewers: topOf(games, top, (a, b) => b.viewers - a.viewers || order(a.id, b.id))
-        .map(gameRow),
-      topGamesByStreams: topOf(games, top, (a, b) => b.streams - a.streams || order(a.id, b.id))
-        .map(gameRow),
+      topGamesByViewers: topOf(games, top, (a, b) => b.viewers - a.viewers || order(a.id, b.id)),
+      topGamesByStreams: topOf(games, top, (a, b) => b.streams - a.streams || order(a.id, b.id)),
       newStreams: { count: fresh, latest: latest.sorted().map(row) },
       topTags: topOf(
-        [...this.#tags].map(([tag, streams]) => ({ tag: cut(tag), streams })),
+        this.#tagTable.counts().map(([tag, streams]) => ({ tag: cut(tag), streams })),
         top,
         (a, b) => b.streams - a.streams || order(a.tag, b.tag),
       ),
     };
   }
 
-  #add(entry: Entry): void {
-    this.#viewers += entry.viewers;
-    entry.game.viewers += entry.viewers;
-    entry.game.streams++;
-    for (const tag of entry.tags) this.#tags.set(tag, (this.#tags.get(tag) ?? 0) + 1);
-  }
-
-  #remove(entry: Entry): void {
-    this.#viewers -= entry.viewers;
-    const game = entry.game;
-    game.viewers -= entry.viewers;
-    if (--game.streams === 0) this.#games.delete(game.id);
-    for (const tag of entry.tags) {
-      const left = this.#tags.get(tag)! - 1;
-      if (left === 0) this.#tags.delete(tag);
-      else this.#tags.set(tag, left);
+  #set(id: string, stream: Record<string, unknown>, at: number): void {
+    let slot = this.#slots.get(id);
+    if (slot === undefined) {
+      slot = this.#allocate(id);
+      this.#slots.set(id, slot);
+    } else this.#release(slot);
+    const viewers = typeof stream.viewer_count === "number" && stream.viewer_count >= 0
+      ? Math.min(stream.viewer_count, 2 ** 31 - 1) | 0
+      : 0;
+    const startedMs = typeof stream.started_at === "string" ? Date.parse(stream.started_at) : NaN;
+    const started = Number.isFinite(startedMs) ? Math.floor(startedMs / 1000) : 0;
+    const login = String(stream.user_login ?? "");
+    this.#viewers[slot] = viewers;
+    this.#started[slot] = started;
+    this.#game[slot] = this.#games.add(
+      String(stream.game_id ?? ""),
+      String(stream.game_name ?? ""),
+      viewers,
+    );
+    this.#tags[slot] = this.#tagTable.add(Array.isArray(stream.tags) ? stream.tags : []);
+    this.#watched[slot] = this.#watchedLogins.has(login.toLowerCase()) ? 1 : 0;
+    this.#total += viewers;
+    if (viewers >= this.#textFloor || started >= at - TEXT_AGE_S) {
+      this.#text.set(slot, {
+        title: cut(String(stream.title ?? "")),
+        channel: cut(String(stream.user_name ?? "")),
+        login: cut(login),
+      });
     }
   }
 
-  #entry(id: string, value: string): Entry | null {
-    let stream: Record<string, unknown>;
-    try {
-      stream = JSON.parse(value);
-    } catch {
-      return null;
+  #delete(id: string): void {
+    const slot = this.#slots.get(id);
+    if (slot === undefined) return;
+    this.#release(slot);
+    this.#slots.delete(id);
+    this.#ids[slot] = undefined;
+    this.#free.push(slot);
+  }
+
+  /** Takes a slot's stream out of every total. */
+  #release(slot: number): void {
+    const viewers = this.#viewers[slot];
+    this.#total -= viewers;
+    this.#games.remove(this.#game[slot], viewers);
+    this.#tagTable.remove(this.#tags[slot]);
+    this.#tags[slot] = "";
+    this.#text.delete(slot);
+  }
+
+  #allocate(id: string): number {
+    const slot = this.#free.pop() ?? this.#ids.length;
+    this.#ids[slot] = id;
+    if (slot >= this.#viewers.length) {
+      const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
+        const bigger = new (a.constructor as { new (n: number): T })(a.length * 2);
+        bigger.set(a);
+        return bigger;
+      };
+      this.#viewers = grow(this.#viewers);
+      this.#started = grow(this.#started);
+      this.#game = grow(this.#game);
+      this.#watched = grow(this.#watched);
     }
-    const viewers = stream.viewer_count;
+    return slot;
+  }
+
+  /** The viewers of the {@link TEXT_RANK}th biggest stream: streams below keep no text. */
+  #updateFloor(): void {
+    this.#sinceFloor = 0;
+    const floor = new TopList<number>(TEXT_RANK, (a, b) => b - a);
+    for (const slot of this.#slots.values()) floor.offer(this.#viewers[slot]);
+    const ranked = floor.sorted();
+    this.#textFloor = ranked.length < TEXT_RANK ? 0 : ranked[ranked.length - 1];
+  }
+
+  #row(slot: number, now: number): StreamRow {
+    const text = this.#text.get(slot);
+    const started = this.#started[slot];
     return {
-      id,
-      viewers: typeof viewers === "number" && Number.isFinite(viewers) ? viewers : 0,
-      startedAt: typeof stream.started_at === "string" ? stream.started_at : "",
-      game: this.#game(String(stream.game_id ?? ""), String(stream.game_name ?? "")),
-      title: cut(String(stream.title ?? "")),
-      channel: cut(String(stream.user_name ?? "")),
-      login: cut(String(stream.user_login ?? "")),
-      tags: Array.isArray(stream.tags) && stream.tags.length > 0
-        ? [...new Set(stream.tags.map((tag) => this.#shared(String(tag))))]
-        : NO_TAGS,
+      id: this.#ids[slot]!,
+      title: text?.title ?? "",
+      channel: text?.channel ?? "",
+      login: text?.login ?? "",
+      game: this.#games.name(this.#game[slot]),
+      viewers: this.#viewers[slot],
+      startedAt: new Date(started * 1000).toISOString().slice(0, 19) + "Z",
+      uptimeSeconds: Math.max(0, Math.floor(now / 1000) - started),
     };
-  }
-
-  /** The totals of game `id`; a renamed game takes its latest name. */
-  #game(id: string, name: string): Game {
-    const known = this.#games.get(id);
-    if (known !== undefined) {
-      if (known.name !== name) known.name = cut(name);
-      return known;
-    }
-    const game = { id, name: cut(name), viewers: 0, streams: 0 };
-    this.#games.set(id, game);
-    return game;
-  }
-
-  #shared(text: string): string {
-    const known = this.#strings.get(text);
-    if (known !== undefined) return known;
-    if (this.#strings.size < 100_000) this.#strings.set(text, text);
-    return text;
   }
 }
 
@@ -234,41 +268,21 @@ export function cut(text: string): string {
   return `${text.slice(0, end)}…`;
 }
 
-function streamRow(entry: Entry, now: number): StreamRow {
-  const startedAt = Date.parse(entry.startedAt);
-  return {
-    id: entry.id,
-    title: entry.title,
-    channel: entry.channel,
-    login: entry.login,
-    game: entry.game.name,
-    viewers: entry.viewers,
-    startedAt: entry.startedAt,
-    uptimeSeconds: Number.isFinite(startedAt)
-      ? Math.max(0, Math.floor((now - startedAt) / 1000))
-      : 0,
-  };
-}
-
-function byViewers(a: Entry, b: Entry): number {
-  return b.viewers - a.viewers || order(a.id, b.id);
+function parse(value: string): Record<string, unknown> | null {
+  try {
+    const stream = JSON.parse(value);
+    return stream !== null && typeof stream === "object" ? stream : null;
+  } catch {
+    return null;
+  }
 }
 
 function order(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function byStart(a: Entry, b: Entry): number {
-  return order(b.startedAt, a.startedAt) || byViewers(a, b);
-}
-
-/** Milliseconds since the epoch as Helix writes a time: `2026-12-03T12:00:00Z`. */
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19) + "Z";
-}
-
-function topOf<T>(items: T[], n: number, order: (a: T, b: T) => number): T[] {
-  const list = new TopList(n, order);
+function topOf<T>(items: T[], n: number, by: (a: T, b: T) => number): T[] {
+  const list = new TopList(n, by);
   for (const item of items) list.offer(item);
   return list.sorted();
 }

@@ -136,13 +136,16 @@ Deno.test("the summary of 100,000 live streams stays under 16 KB of JSON", () =>
 });
 
 Deno.test("covered counts the live streams and viewers of watched logins", () => {
-  const board = new LiveBoard();
-  board.acknowledged([
+  const records = [
     record("1", { viewers: 10, game: "A" }),
     record("2", { viewers: 30, game: "A" }),
-  ]);
-  assert.deepEqual(board.covered(new Set(["login2", "nobody"])), { streams: 1, viewers: 30 });
-  assert.deepEqual(board.covered(new Set()), { streams: 0, viewers: 0 });
+  ];
+  const board = new LiveBoard(["Login2", "nobody"]);
+  board.acknowledged(records);
+  assert.deepEqual(board.covered(), { streams: 1, viewers: 30 });
+  const unwatched = new LiveBoard();
+  unwatched.acknowledged(records);
+  assert.deepEqual(unwatched.covered(), { streams: 0, viewers: 0 });
 });
 
 Deno.test("totals kept as records come and go equal totals counted afresh", () => {
@@ -168,4 +171,44 @@ Deno.test("totals kept as records come and go equal totals counted afresh", () =
   afresh.acknowledged([...latest.values()]);
   assert.ok(latest.size > 0);
   assert.deepEqual(kept.summary(NOW, 50), afresh.summary(NOW, 50));
+});
+
+Deno.test("only streams that can reach the page keep their text: the 100 biggest and the new ones", () => {
+  const board = new LiveBoard();
+  const records = Array.from({ length: 300 }, (_, i) =>
+    record(String(1000 + i), {
+      viewers: i,
+      game: "A",
+    }));
+  records.push(record("new", { viewers: 0, game: "A", startedAt: NOW - 60_000 }));
+  // Two halves: the floor follows the live set as records arrive.
+  board.acknowledged(records.slice(0, 150));
+  board.acknowledged(records.slice(150));
+  board.acknowledged(records.slice(0, 150));
+  const summary = board.summary(NOW);
+  assert.deepEqual(
+    summary.topStreams.map((s) => s.title),
+    records.slice(290, 300).reverse().map((r) => JSON.parse(r.value!).title),
+  );
+  assert.equal(board.channel("1299"), "Name1299");
+  assert.equal(board.channel("1000"), null);
+  assert.equal(board.channel("new"), "Namenew");
+  assert.equal(summary.newStreams.latest[0].channel, "Namenew");
+});
+
+Deno.test("tags and games no stream uses any more are forgotten, and their ids are reused", () => {
+  const board = new LiveBoard();
+  board.acknowledged([record("1", { viewers: 1, game: "A", tags: ["x", "y", "x"] })]);
+  assert.deepEqual(board.summary(NOW).topTags, [{ tag: "x", streams: 1 }, {
+    tag: "y",
+    streams: 1,
+  }]);
+  board.acknowledged([record("1", { viewers: 1, game: "B", tags: ["z"] })]);
+  assert.deepEqual(board.summary(NOW).topTags, [{ tag: "z", streams: 1 }]);
+  assert.deepEqual(board.summary(NOW).topGamesByStreams.map((g) => g.name), ["B"]);
+  board.acknowledged([tombstone("1"), record("2", { viewers: 1, game: "C", tags: ["w", "x"] })]);
+  const summary = board.summary(NOW);
+  assert.deepEqual(summary.topTags, [{ tag: "w", streams: 1 }, { tag: "x", streams: 1 }]);
+  assert.deepEqual(summary.topGamesByViewers.map((g) => g.name), ["C"]);
+  assert.equal(summary.streams, 1);
 });

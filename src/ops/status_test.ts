@@ -161,3 +161,40 @@ Deno.test("EventSub shows shards, channels, coverage and the last events it prod
   assert.equal(eventsub.lastEvents[0].stream, "e4");
   assert.equal(status().snapshot().service.eventsub, null);
 });
+
+/** Every key path of a JSON value; an array's paths are those of its first element. */
+function shape(value: unknown, path = ""): string[] {
+  if (Array.isArray(value)) {
+    return value.length === 0 ? [`${path}[]`] : shape(value[0], `${path}[]`);
+  }
+  if (value === null || typeof value !== "object") return [path];
+  return Object.entries(value).flatMap(([key, v]) => shape(v, path === "" ? key : `${path}.${key}`))
+    .sort();
+}
+
+Deno.test("the README documents /status.json's shape exactly", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const block = /```jsonc\n(\{\n  "version"[\s\S]*?)\n```/.exec(readme)?.[1];
+  assert.ok(block, "no jsonc block of /status.json in the README");
+  const documented = JSON.parse(
+    block.replace(/\/\*[\s\S]*?\*\//g, "").replace(/ \/\/ .*$/gm, ""),
+  );
+  const s = status({ eventsub: { logins: ["a"], shards: () => ["connected"] } });
+  const stream = {
+    id: "1",
+    user_login: "a",
+    user_name: "A",
+    game_id: "1",
+    game_name: "G",
+    title: "t",
+    tags: ["x"],
+    viewer_count: 1,
+    started_at: "2026-12-03T11:59:00Z",
+  };
+  s.acknowledged([record("1", JSON.stringify(stream))], true);
+  s.scanned(summary(), NOW);
+  const actual = s.snapshot();
+  // The example elides the new streams' list: its rows are those of topStreams.
+  documented.live.newStreams.latest = actual.live.newStreams.latest;
+  assert.deepEqual(shape(documented), shape(actual));
+});
