@@ -81,3 +81,52 @@ export async function statusLatency(status: ServiceStatus, requests = 30) {
 function round(n: number) {
   return Math.round(n * 100) / 100;
 }
+
+/**
+ * `deno task bench:status`: the status model alone with a live set of
+ * `--streams N` (100000) simulated streams: its heap, the time it takes to
+ * take one scan's records, and `/status.json`'s latency.
+ */
+async function main() {
+  const { parseArgs } = await import("node:util");
+  const { generateStream } = await import("../src/sim/data.ts");
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { streams: { type: "string", default: "100000" } },
+  });
+  const streams = Number(values.streams);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("run with --v8-flags=--expose-gc (deno task bench:status)");
+  const now = Date.now();
+  // The keys are the live state's strings in the service: made before the baseline.
+  const keys = Array.from({ length: streams }, (_, i) => generateStream(7, i, { now }).id);
+  const model = timedStatus();
+  const send = model.wrap(() => Promise.resolve());
+  gc();
+  const before = Deno.memoryUsage().heapUsed;
+  for (let start = 0; start < streams; start += 1000) {
+    const batch: StreamRecord[] = [];
+    for (let i = start; i < Math.min(streams, start + 1000); i++) {
+      batch.push({
+        key: keys[i],
+        value: JSON.stringify(generateStream(7, i, { now })),
+        timestamp: now,
+        headers: {},
+      });
+    }
+    await send(batch);
+  }
+  gc();
+  gc();
+  const heapMb = round((Deno.memoryUsage().heapUsed - before) / 1024 / 1024);
+  const report = {
+    date: new Date().toISOString(),
+    streams,
+    modelHeapMb: heapMb,
+    modelMsPerScan: Math.round(model.spentMs()),
+    statusJson: await statusLatency(model.status),
+  };
+  console.log(JSON.stringify(report, null, 2));
+}
+
+if (import.meta.main) await main();
