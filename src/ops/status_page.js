@@ -75,6 +75,7 @@ function renderLive(live) {
   setText("new-count", number.format(live.newStreams.count));
   fillRows("new-streams", live.newStreams.latest, (s) => [
     [s.channel],
+    [s.title, "title"],
     [s.game],
     [number.format(s.viewers), "num"],
     [duration(s.uptimeSeconds), "num"],
