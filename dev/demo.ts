@@ -8,7 +8,7 @@
  * --watch N (follow the top N channels over EventSub, default 10; 0 = off),
  * --churn X (how fast the simulated world changes, default 1; try 30 to see
  * watched channels go offline often), --port N (the status page's port,
- * default 8080, or any free one when taken), --hostile (hostile titles).
+ * default 8080; any free one when it is taken or 0), --hostile (hostile titles).
  * It prints the status page's URL; open it to watch the service work.
  *
  * @module
@@ -54,7 +54,8 @@ const watched = await (async () => {
 })();
 if (watched.length > 0) console.log(`[demo] watching over EventSub: ${watched.join(", ")}`);
 
-const httpPort = portIsFree(Number(values.port)) ? Number(values.port) : freePort();
+const wanted = Number(values.port);
+const httpPort = wanted > 0 && portIsFree(wanted) ? wanted : freePort();
 const service = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
