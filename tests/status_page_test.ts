@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { Page } from "puppeteer-core";
+import type { Page } from "npm:puppeteer-core@^24.0.0";
 import { uniqueTopic, useTestBroker } from "./support/kafka.ts";
 import { NO_SCHEDULED_SCANS, startService } from "./support/service.ts";
 import { launchBrowser } from "./support/browser.ts";

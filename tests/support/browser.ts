@@ -6,7 +6,7 @@
  * @module
  */
 
-import puppeteer, { type Browser } from "puppeteer-core";
+import puppeteer, { type Browser } from "npm:puppeteer-core@^24.0.0";
 
 /** The Chromium binary: `CHROMIUM`, or Debian's. */
 export function chromiumPath(): string {
