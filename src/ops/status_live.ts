@@ -187,7 +187,8 @@ export class LiveBoard {
       viewers,
     );
     this.#tags[slot] = this.#tagTable.add(Array.isArray(stream.tags) ? stream.tags : []);
-    this.#watched[slot] = this.#watchedLogins.has(login.toLowerCase()) ? 1 : 0;
+    this.#watched[slot] =
+      this.#watchedLogins.size > 0 && this.#watchedLogins.has(login.toLowerCase()) ? 1 : 0;
     this.#total += viewers;
     if (viewers >= this.#textFloor || started >= at - TEXT_AGE_S) {
       this.#text.set(slot, {

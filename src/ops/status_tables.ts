@@ -66,6 +66,8 @@ export class GameTable {
 export class TagTable {
   readonly #ids = new Map<string, number>();
   readonly #names: string[] = [];
+  /** Each id's character in a code. */
+  readonly #chars: string[] = [];
   readonly #counts: number[] = [];
   readonly #free: number[] = [];
 
@@ -80,9 +82,10 @@ export class TagTable {
         this.#ids.set(tag, id);
         this.#names[id] = tag;
         this.#counts[id] = 0;
+        // Code points skip the surrogate range, so that every id is one whole character.
+        this.#chars[id] ??= String.fromCodePoint(id < 0xd800 ? id : id + 0x800);
       }
-      // Code points skip the surrogate range, so that every id is one whole character.
-      const char = String.fromCodePoint(id < 0xd800 ? id : id + 0x800);
+      const char = this.#chars[id];
       if (code.includes(char)) continue;
       code += char;
       this.#counts[id]++;
