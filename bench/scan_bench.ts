@@ -6,6 +6,10 @@
  * --concurrency N (16), --out PATH (bench/results.json). A quick run:
  * `deno task bench --streams 10000 --latency 20`.
  *
+ * The sharded scan hands its acknowledged batches to the status page's
+ * model, as the service does: the `status` section gives the time that took
+ * and `/status.json`'s latency over HTTP with the scan's live set.
+ *
  * `--steady --scans N` (3) runs N sharded scans back to back instead,
  * starting from an emptied rate-limit bucket, and writes them to the
  * `steady` section of the results (the other sections are kept).
@@ -25,6 +29,7 @@ import { scanLowerBound } from "./lower_bound.ts";
 import { generateStreams } from "../src/sim/mod.ts";
 import { startSimProcess } from "./sim_process.ts";
 import { steadyScans } from "./steady_bench.ts";
+import { statusLatency, type TimedStatus, timedStatus } from "./status_bench.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -61,7 +66,7 @@ const kafka = createKafka({ clientId: "datagen-bench", brokers, logLevel: 0 });
 const admin = kafka.admin();
 await admin.connect();
 
-async function measure(name: string, plan: ScanPlan) {
+async function measure(name: string, plan: ScanPlan, status?: TimedStatus) {
   // A fresh simulator per run: a full rate-limit bucket and the same static set.
   const sim = await startSimProcess({
     SIM_STREAMS: String(streams),
@@ -81,7 +86,7 @@ async function measure(name: string, plan: ScanPlan) {
   const ids = new Set<string>();
   const delivery = kafkaDelivery(kafka, topic);
   await delivery.connect();
-  const kafkaSink = createBatcher(delivery.send);
+  const kafkaSink = createBatcher(status ? status.wrap(delivery.send) : delivery.send);
   const sink: RecordSink = {
     write(records) {
       for (const r of records) ids.add(r.key);
@@ -190,7 +195,13 @@ if (values.steady) {
 } else {
   const filters = { languages: [], gameIds: [], userLogins: [] };
   const sequential = await measure("sequential", planScan(filters, "sequential"));
-  const sharded = await measure("sharded", planScan(filters, "sharded"));
+  const board = timedStatus();
+  const sharded = await measure("sharded", planScan(filters, "sharded"), board);
+  const statusCost = {
+    modelMsDuringScan: Math.round(board.spentMs()),
+    percentOfScanWall: round((board.spentMs() / (sharded.result.wallSeconds * 1000)) * 100),
+    statusJson: await statusLatency(board.status),
+  };
   const sameIds = sequential.ids.size === sharded.ids.size &&
     [...sequential.ids].every((id) => sharded.ids.has(id));
   const report = {
@@ -202,6 +213,7 @@ if (values.steady) {
     shardedOverLowerBound: round(sharded.result.wallSeconds / sharded.result.lowerBoundSeconds),
     sameIds,
     distinctIds: sharded.ids.size,
+    status: statusCost,
   };
   await admin.disconnect();
   console.log(JSON.stringify(report, null, 2));

@@ -7,7 +7,9 @@
  * (default every minute), --seconds N (stop by itself after N seconds),
  * --watch N (follow the top N channels over EventSub, default 10; 0 = off),
  * --churn X (how fast the simulated world changes, default 1; try 30 to see
- * watched channels go offline often).
+ * watched channels go offline often), --port N (the status page's port,
+ * default 8080; any free one when it is taken or 0), --hostile (hostile titles).
+ * It prints the status page's URL; open it to watch the service work.
  *
  * @module
  */
@@ -18,6 +20,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { startKafkaBroker } from "./kafka/broker.ts";
 import { startFlags } from "./start_flags.ts";
 import { startSimulator } from "../src/sim/mod.ts";
+import { freePort, portIsFree } from "./ports.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const { values } = parseArgs({
@@ -28,6 +31,8 @@ const { values } = parseArgs({
     seconds: { type: "string" },
     watch: { type: "string", default: "10" },
     churn: { type: "string", default: "1" },
+    port: { type: "string", default: "8080" },
+    hostile: { type: "boolean", default: false },
   },
 });
 
@@ -49,6 +54,8 @@ const watched = await (async () => {
 })();
 if (watched.length > 0) console.log(`[demo] watching over EventSub: ${watched.join(", ")}`);
 
+const wanted = Number(values.port);
+const httpPort = wanted > 0 && portIsFree(wanted) ? wanted : freePort();
 const service = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
@@ -67,7 +74,9 @@ const service = new Deno.Command(Deno.execPath(), {
     EVENTSUB_CHANNELS: String(watched.length),
     SCHEDULE: values.schedule!,
     KAFKA_BROKERS: broker.bootstrap,
-    HTTP_PORT: "0",
+    HTTP_HOST: "127.0.0.1",
+    HTTP_PORT: String(httpPort),
+    SIM_HOSTILE_TITLES: values.hostile ? "1" : "0",
     LOG_FORMAT: "pretty",
   },
   stdin: "null",
@@ -76,6 +85,7 @@ const service = new Deno.Command(Deno.execPath(), {
 }).spawn();
 
 console.log(`[demo] processes: broker ${broker.pid}, service ${service.pid}`);
+console.log(`[demo] status page: http://127.0.0.1:${httpPort}/ (Ctrl-C stops the demo)`);
 
 const kafka = new Kafka({
   clientId: "datagen-demo",

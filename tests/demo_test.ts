@@ -10,9 +10,10 @@ function alive(pid: number): boolean {
   }
 }
 
-Deno.test("deno task demo shows records arriving and Ctrl-C leaves no process behind", async () => {
+Deno.test("deno task demo shows records arriving, serves its status page, and Ctrl-C leaves no process behind", async () => {
   const demo = new Deno.Command(Deno.execPath(), {
-    args: ["task", "demo", "--streams", "400"],
+    // A still world: every scan writes the same 400 streams, however many a slow machine runs.
+    args: ["task", "demo", "--streams", "400", "--churn", "0"],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -22,12 +23,23 @@ Deno.test("deno task demo shows records arriving and Ctrl-C leaves no process be
   let output = "";
   const deadline = Date.now() + 120_000;
   try {
-    while (!/twitch-streams: 400 records/.test(output) && Date.now() < deadline) {
+    const arrived = /twitch-streams: (\d+) records, 0 tombstones, 400 live keys/;
+    while (!arrived.test(output) && Date.now() < deadline) {
       const { value, done } = await reader.read();
       if (done) break;
       output += value;
     }
-    assert.match(output, /twitch-streams: 400 records, 0 tombstones, 400 live keys/);
+    const [, records] = arrived.exec(output) ?? [];
+    assert.ok(records, output);
+    // A second scan may have begun: it writes the same 400 keys again.
+    assert.ok(Number(records) >= 400, `${records} records`);
+    // The page it names shows the same live set.
+    const url = /status page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
+    assert.ok(url, "the demo did not print the status page's URL");
+    const page = await fetch(url);
+    assert.match(await page.text(), /<title>Twitch data generator: status<\/title>/);
+    const status = await (await fetch(new URL("/status.json", url))).json();
+    assert.equal(status.live.streams, 400);
   } finally {
     demo.kill("SIGINT");
   }

@@ -331,6 +331,13 @@ export const SETTINGS = {
     description: "simulated streams whose language code is outside ISO 639-1 (e.g. en-gb)",
     parse: integer(0, MAX_SIM_STREAMS, "an integer from 0 to SIM_STREAMS"),
   }),
+  SIM_HOSTILE_TITLES: setting({
+    group: "sim",
+    default: "0",
+    description:
+      "1: every fourth simulated title is hostile (markup, bidi overrides, emoji, length)",
+    parse: integer(0, 1, "0 (ordinary titles) or 1 (hostile titles)"),
+  }),
   SIM_TOKEN_TTL: setting({
     group: "sim",
     default: String(SIM.tokenTtlSeconds),

@@ -29,6 +29,7 @@ export function parseSimOptions(env: Record<string, string | undefined>): Simula
     port: v.SIM_PORT,
     expiredStreams: v.SIM_EXPIRED_STREAMS,
     unlistedStreams: v.SIM_UNLISTED_LANGUAGES,
+    hostileTitles: v.SIM_HOSTILE_TITLES === 1,
     failAfter: v.SIM_FAIL_AFTER,
     tokenTtlSeconds: v.SIM_TOKEN_TTL,
     eventSubMaxCost: v.SIM_EVENTSUB_MAX_COST,

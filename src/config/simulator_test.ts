@@ -32,6 +32,7 @@ Deno.test("every SIM_ variable is read", () => {
     SIM_UNLISTED_LANGUAGES: "20",
     SIM_FAIL_AFTER: "300",
     SIM_TOKEN_TTL: "120",
+    SIM_HOSTILE_TITLES: "1",
   });
   assert.deepEqual(options, {
     ...defaultSimulatorOptions(),
@@ -47,6 +48,7 @@ Deno.test("every SIM_ variable is read", () => {
     unlistedStreams: 20,
     failAfter: 300,
     tokenTtlSeconds: 120,
+    hostileTitles: true,
   });
 });
 

@@ -1,12 +1,15 @@
 /**
  * The operations endpoint: `/healthz` (the process can go on), `/readyz`
- * (ready to serve its purpose) and `/metrics` (Prometheus text format).
+ * (ready to serve its purpose), `/metrics` (Prometheus text format) and the
+ * status page (`/`, `/status.json`).
  *
  * @module
  */
 
 import type { Readiness } from "./readiness.ts";
 import type { Metrics } from "./metrics.ts";
+import type { StatusDocument } from "./status.ts";
+import { statusResponse } from "./status_http.ts";
 
 /** Whether the process can go on; `ok: false` makes `/healthz` answer 503. */
 export interface Health {
@@ -20,6 +23,8 @@ export interface OpsHandlers {
   /** Liveness (default: always ok). */
   health?: () => Health;
   metrics: Metrics;
+  /** The status page's document (absent: no page). */
+  status?: { snapshot(): StatusDocument };
 }
 
 /** Answers one request. */
@@ -47,8 +52,11 @@ export async function handleOps(request: Request, handlers: OpsHandlers): Promis
       return new Response(await handlers.metrics.registry.metrics(), {
         headers: { "content-type": handlers.metrics.registry.contentType },
       });
-    default:
-      return new Response("not found\n", { status: 404 });
+    default: {
+      const status = handlers.status;
+      const page = status === undefined ? null : statusResponse(pathname, () => status.snapshot());
+      return page ?? new Response("not found\n", { status: 404 });
+    }
   }
 }
 

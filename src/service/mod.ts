@@ -22,7 +22,7 @@ import { describeKafkaError, fatalProducerError } from "../kafka/errors.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import { schedulePeriod } from "../ops/readiness.ts";
 import { serveOps } from "../ops/http.ts";
-import { type EventSub, startEventSub, WatchLedger } from "../eventsub/mod.ts";
+import { startEventSub, WatchLedger } from "../eventsub/mod.ts";
 import { openKafka, runOneScan, type ServiceContext } from "./context.ts";
 import { connect } from "./connect.ts";
 import {
@@ -44,6 +44,8 @@ import {
   setBrokerReachable,
 } from "./status.ts";
 import { createHandOver } from "./watch.ts";
+import { createPage, type Watching } from "./page.ts";
+import type { ServiceStatus as ServiceStatusPage } from "../ops/status.ts";
 
 export type { ServiceContext } from "./context.ts";
 export { dryRun, runOnce } from "./once.ts";
@@ -74,36 +76,39 @@ export async function runService(
   const status = createStatus();
   let connection: Connection | null = null;
   const leadership = () => connection?.kind === "leadership" ? connection.leadership : null;
+  const watching: Watching = { eventsub: null };
+  const readinessNow = () =>
+    serviceReadiness(status, {
+      schedule: config.schedule,
+      now: Date.now(),
+      role: leadership()?.role ?? null,
+      outOfGroup: leadership()?.outOfGroup() ?? null,
+    });
+  const page = createPage(context, { readiness: readinessNow, watching });
   const server = config.http.port === 0 ? null : serveOps(
     { host: config.http.host, port: config.http.port, signal: lifecycle.signal },
-    {
-      readiness: () =>
-        serviceReadiness(status, {
-          schedule: config.schedule,
-          now: Date.now(),
-          role: leadership()?.role ?? null,
-          outOfGroup: leadership()?.outOfGroup() ?? null,
-        }),
-      health: lifecycle.health,
-      metrics,
-    },
+    { readiness: readinessNow, health: lifecycle.health, metrics, status: page },
   );
   logDelivery(config);
   // HA=on: scans start and stop with the terms of leadership, bound once the scans are set up.
   const hooks: TermHooks = { begin: () => {}, end: () => Promise.resolve() };
   connection = await connect<Connection>({
-    open: () => openConnection(config, kafkaConfig, hooks, { metrics, lifecycle }),
+    open: () => openConnection(config, kafkaConfig, hooks, { metrics, lifecycle, page }),
     // Stopped while joining: a stop must not wait for kafkajs's connection retries.
     release: (c) => {
       if (c.kind === "leadership") c.leadership.stop().catch(() => {});
     },
     fatalCode: fatalProducerError,
-    describe: (error) => describeKafkaError(error, config),
+    describe: (error) => {
+      const text = describeKafkaError(error, config);
+      page.kafka(false, text);
+      return text;
+    },
     lifecycle,
     clock: REAL_CLOCK,
   });
   if (connection !== null) {
-    await serve(context, kafkaConfig, connection, { lifecycle, status, hooks });
+    await serve(context, kafkaConfig, connection, { lifecycle, status, hooks, page, watching });
   }
   await server?.shutdown();
   unlisten();
@@ -116,9 +121,9 @@ async function openConnection(
   config: Config,
   kafkaConfig: KafkaConfig,
   hooks: TermHooks,
-  parts: { metrics: Metrics; lifecycle: Lifecycle },
+  parts: { metrics: Metrics; lifecycle: Lifecycle; page: ServiceStatusPage },
 ): Promise<Connection> {
-  const { metrics, lifecycle } = parts;
+  const { metrics, lifecycle, page } = parts;
   const ha = config.ha;
   if (ha === null) return { kind: "session", session: await openKafka(config, kafkaConfig) };
   const kafka = createKafka(kafkaConfig);
@@ -126,7 +131,10 @@ async function openConnection(
   const leadership = await startLeadership(kafka, { ...config, ha }, {
     begin: () => hooks.begin(),
     end: () => hooks.end(),
-    role: (role) => metrics.leader.set(role === "leader" ? 1 : 0),
+    role: (role) => {
+      metrics.leader.set(role === "leader" ? 1 : 0);
+      page.role(role);
+    },
     // Waiting does not grant a permission: let the supervisor restart it once fixed.
     fatal: (line) => {
       lifecycle.fail(`the leader election cannot go on: ${line}`);
@@ -142,10 +150,20 @@ async function serve(
   context: ServiceContext,
   kafkaConfig: KafkaConfig,
   connection: Connection,
-  parts: { lifecycle: Lifecycle; status: ServiceStatus; hooks: TermHooks },
+  parts: {
+    lifecycle: Lifecycle;
+    status: ServiceStatus;
+    hooks: TermHooks;
+    page: ServiceStatusPage;
+    watching: Watching;
+  },
 ): Promise<void> {
   const { config, metrics } = context;
-  const { lifecycle, status } = parts;
+  const { lifecycle, status, page, watching } = parts;
+  const reachable = (up: boolean, error?: string) => {
+    setBrokerReachable(status, metrics, up);
+    page.kafka(up, error);
+  };
   const leadership = connection.kind === "leadership" ? connection.leadership : null;
   // HA=off: the one session of the run; HA=on: the current term's, if this instance leads.
   const active = (): ScanTarget<KafkaSession> | null => {
@@ -154,28 +172,27 @@ async function serve(
     return term === null ? null : { session: term.session, signal: term.signal };
   };
   if (leadership === null) metrics.leader.set(1);
-  setBrokerReachable(status, metrics, true);
+  reachable(true);
   const stepDown = () => void leadership?.stepDown();
   const ledger = new WatchLedger();
   // Events are produced by the leader only, through its term's session (a standby drops them).
   const handOver = createHandOver({ active: () => active()?.session ?? null, stepDown });
   // Only the leader holds the conduit's shards: a new leader's sessions take them over.
-  let watch: EventSub | null = null;
   const startWatch = () =>
-    watch ??= context.eventsub === undefined ? null : startEventSub({
+    watching.eventsub ??= context.eventsub === undefined ? null : startEventSub({
       ...context.eventsub,
       logins: config.eventsub.watchLogins,
       channels: config.eventsub.channels,
       source: context.source,
-      send: handOver.send,
+      send: (records) => handOver.send(records).then(() => page.acknowledged(records, true)),
       live: handOver.live,
       ledger,
       metrics,
       selection: config.filters,
     });
   const stopWatch = () => {
-    watch?.stop();
-    watch = null;
+    watching.eventsub?.stop();
+    watching.eventsub = null;
   };
   if (leadership === null) startWatch();
   const splits = splitsByLanguage(config.filters, config.scan.mode);
@@ -187,7 +204,8 @@ async function serve(
     ledger,
     events: handOver,
     audit: new LanguageAudit(splits ? config.scan.auditIntervalMs : 0),
-    afterScan: (state) => watch?.afterScan(state),
+    afterScan: (state) => watching.eventsub?.afterScan(state),
+    page,
     run: (options) => runOneScan(context, options),
     stepDown,
     now: Date.now,
@@ -200,7 +218,7 @@ async function serve(
     projectedScanMs: scanner.projectedScanMs,
     notice: (notice) => logCadence(notice, config.schedule.source, scanner.lastPoints()),
   });
-  const probe = createProbe(kafkaConfig, (up) => setBrokerReachable(status, metrics, up));
+  const probe = createProbe(kafkaConfig, reachable);
   const timer = setInterval(probe, PROBE_INTERVAL_MS);
   Deno.cron("twitch-datagen scan", config.schedule.source, { signal: lifecycle.signal }, () => {
     scheduler.tick();

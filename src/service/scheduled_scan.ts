@@ -23,6 +23,7 @@ import { logScan } from "./report.ts";
 import type { ScanTarget } from "./scheduler.ts";
 import { type ServiceStatus, setBrokerReachable } from "./status.ts";
 import type { LiveState } from "../scan/endings.ts";
+import type { PageFeed } from "./page.ts";
 import { type HandOver, withEvents } from "./watch.ts";
 
 const log = getLogger(["datagen", "service"]);
@@ -38,6 +39,8 @@ export interface ScannerOptions {
   /** The watchlist's hand-over: what events produce while a scan runs joins its next state. */
   events?: Pick<HandOver, "note">;
   audit: LanguageAudit;
+  /** The status page: acknowledged records, each scan's end, the broker's state. */
+  page?: PageFeed;
   /** Called with what each scan observed (EventSub's channels move with the scan's ranking). */
   afterScan?(state: LiveState): void;
   /** Runs one scan (`runOneScan` with the service's context). */
@@ -76,7 +79,10 @@ export function createScanner(options: ScannerOptions): Scanner {
       const outcome = await options.run({
         // A record that waited in the batcher while a newer event ended its broadcast is
         // dropped as it is handed over (the event's tombstone went first).
-        sink: createBatcher((batch) => current.delivery.send(options.ledger.unsuperseded(batch))),
+        sink: createBatcher((batch) => {
+          const sent = options.ledger.unsuperseded(batch);
+          return current.delivery.send(sent).then(() => options.page?.acknowledged(sent));
+        }),
         previous: current.state,
         signal: termSignal ? AbortSignal.any([stopped.signal, termSignal]) : stopped.signal,
         audit: auditing,
@@ -113,6 +119,7 @@ function record(options: ScannerOptions, current: ScanSession, summary: ScanSumm
   const { metrics, status } = options;
   const finishedAt = options.now();
   recordScan(metrics, summary, finishedAt);
+  options.page?.scanned(summary, finishedAt);
   metrics.liveStreams.set(current.state.size);
   if (summary.result === "ok") {
     status.lastSuccessAt = finishedAt;
@@ -121,6 +128,7 @@ function record(options: ScannerOptions, current: ScanSession, summary: ScanSumm
   // A fenced producer reached the broker: that is no outage.
   if (summary.failure?.stage === "kafka" && !current.delivery.lostLeadership) {
     setBrokerReachable(status, metrics, false);
+    options.page?.kafka(false, summary.failure.message);
   }
 }
 

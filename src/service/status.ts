@@ -53,7 +53,10 @@ export function serviceReadiness(
 }
 
 /** A broker probe for readiness that fails fast (no retries) and never overlaps itself. */
-export function createProbe(kafkaConfig: KafkaConfig, report: (up: boolean) => void): () => void {
+export function createProbe(
+  kafkaConfig: KafkaConfig,
+  report: (up: boolean, error?: string) => void,
+): () => void {
   const kafka = createKafka({
     ...kafkaConfig,
     clientId: `${kafkaConfig.clientId ?? "twitch-datagen"}-probe`,
@@ -68,7 +71,7 @@ export function createProbe(kafkaConfig: KafkaConfig, report: (up: boolean) => v
     const admin = kafka.admin();
     admin.connect()
       .then(() => admin.describeCluster())
-      .then(() => report(true), () => report(false))
+      .then(() => report(true), (error) => report(false, (error as Error).message))
       .finally(() => {
         busy = false;
         admin.disconnect().catch(() => {});

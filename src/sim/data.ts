@@ -9,6 +9,7 @@
 import { type HelixStream, MAX_BROADCAST_MS } from "../helix/stream.ts";
 import { COMMON_TAGS, GAMES, LANGUAGES, UNLISTED_LANGUAGE_COUNT } from "./catalog.ts";
 import { cumulativeWeights, hash32, pickWeighted, Prng } from "./prng.ts";
+import { hostileTitle } from "./hostile.ts";
 import {
   LOCAL_DISPLAY_NAMES,
   NAME_HEADS,
@@ -25,6 +26,8 @@ export interface GenerateOptions {
   expiredStreams?: number;
   /** The this many streams after the expired ones carry a language code outside the usual list. */
   unlistedStreams?: number;
+  /** Every fourth stream gets a hostile title (markup, direction overrides, emoji, length). */
+  hostileTitles?: boolean;
 }
 
 const HOUR_MS = 3_600_000;
@@ -129,7 +132,8 @@ export function generateStream(seed: number, index: number, options: GenerateOpt
     game_id: game.id,
     game_name: game.name,
     type: "live",
-    title: makeTitle(rng, language.code, game.name),
+    // Drawn even when replaced, so that every other field stays as in an ordinary world.
+    title: pickTitle(makeTitle(rng, language.code, game.name), index, options),
     tags: makeTags(rng, language.tag, game.tags),
     viewer_count: facets.viewers,
     started_at: formatTime(facets.startedAt),
@@ -214,6 +218,10 @@ function makeNames(rng: Prng, index: number, seed: number, language: string): [s
 
 function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+function pickTitle(ordinary: string, index: number, options: GenerateOptions): string {
+  return options.hostileTitles ? hostileTitle(index) ?? ordinary : ordinary;
 }
 
 function makeTitle(rng: Prng, language: string, gameName: string): string {

@@ -61,6 +61,7 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
     streams: settings.streams,
     expiredStreams: settings.expiredStreams,
     unlistedStreams: settings.unlistedStreams,
+    hostileTitles: settings.hostileTitles,
     churn: settings.churn,
     restartRate: settings.restartRate,
     epoch: Math.floor(clock() / 1000) * 1000,

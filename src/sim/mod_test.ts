@@ -3,6 +3,7 @@ import { ApiClient } from "@twurple/api";
 import { AppTokenAuthProvider } from "@twurple/auth";
 import { MAX_BROADCAST_MS } from "../helix/stream.ts";
 import { generateStreams, startSimulator } from "./mod.ts";
+import { HOSTILE_EVERY, HOSTILE_TITLES } from "./hostile.ts";
 import { withMockApiPort } from "./_mock_port.ts";
 import { fetchToken, getStreams, scanAll } from "./_test_utils.ts";
 
@@ -217,4 +218,22 @@ Deno.test("SIM_UNLISTED_LANGUAGES streams carry codes outside the language list"
     [...new Set(unlisted.map((s) => s.language))].sort(),
     ["de-at", "en-gb", "es-mx", "fr-ca", "pt-br"],
   );
+});
+
+Deno.test("SIM_HOSTILE_TITLES gives every fourth stream a hostile title and leaves every other field as it was", async () => {
+  await using plain = await startSimulator({ streams: 200, seed: 9 });
+  await using hostile = await startSimulator({ streams: 200, seed: 9, hostileTitles: true });
+  const before = plain.liveStreams();
+  const after = hostile.liveStreams();
+  assert.deepEqual(
+    after.map((s) => ({ ...s, title: "" })),
+    before.map((s) => ({ ...s, title: "" })),
+  );
+  const changed = after.filter((s, i) => s.title !== before[i].title);
+  assert.equal(changed.length, 200 / HOSTILE_EVERY);
+  assert.deepEqual(new Set(changed.map((s) => s.title)), new Set(HOSTILE_TITLES));
+  // Markup, a direction override, characters outside the BMP and a title far past 140 characters.
+  assert.ok(HOSTILE_TITLES.some((t) => t.includes("<script>")));
+  assert.ok(HOSTILE_TITLES.some((t) => t.includes("\u202E")));
+  assert.ok(HOSTILE_TITLES.some((t) => /\p{Extended_Pictographic}/u.test(t) && t.length > 140));
 });

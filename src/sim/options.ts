@@ -33,6 +33,8 @@ export interface SimulatorOptions {
   expiredStreams: number;
   /** Streams whose language code is outside ISO 639-1 and Twitch's own (`SIM_UNLISTED_LANGUAGES`, default 0). */
   unlistedStreams: number;
+  /** Every fourth stream gets a hostile title: markup, direction overrides, emoji, length (`SIM_HOSTILE_TITLES`, default off). */
+  hostileTitles: boolean;
   /** After this many successful Get Streams answers, every further one is a 503 (`SIM_FAIL_AFTER`). */
   failAfter?: number;
   /** Lifetime of app access tokens in seconds (`SIM_TOKEN_TTL`, default 5184000 = 60 days). */
@@ -68,6 +70,7 @@ export function defaultSimulatorOptions(): SimulatorOptions {
     hostname: "127.0.0.1",
     expiredStreams: 0,
     unlistedStreams: 0,
+    hostileTitles: false,
     failAfter: undefined,
     tokenTtlSeconds: 5_184_000,
     eventSubMaxCost: 10_000,

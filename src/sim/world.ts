@@ -20,6 +20,8 @@ export interface WorldOptions {
   expiredStreams: number;
   /** The this many streams after the expired ones have a language code outside the usual list. */
   unlistedStreams?: number;
+  /** Every fourth stream gets a hostile title. */
+  hostileTitles?: boolean;
   /** How lively the world is; 0 keeps it frozen. */
   churn: number;
   /** Share of ending streams whose channel goes live again soon under a new stream id. */
@@ -66,6 +68,7 @@ export function createWorld(options: WorldOptions): World {
     now: options.epoch,
     expiredStreams: options.expiredStreams,
     unlistedStreams: options.unlistedStreams,
+    hostileTitles: options.hostileTitles,
   };
   const capacity = Math.max(16, options.streams);
   const world: World = {
