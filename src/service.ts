@@ -17,6 +17,7 @@ import type { LiveState } from "./scan/endings.ts";
 import { createKafka, DELIVERY, kafkaDelivery } from "./kafka/client.ts";
 import { NEW_SESSIONS } from "./kafka/delivery.ts";
 import { type KafkaSession, openSession, prepareTopics } from "./kafka/session.ts";
+import { RebuildMemoryError } from "./kafka/rebuild.ts";
 import { type Leadership, startLeadership } from "./kafka/leadership.ts";
 import { roleReadiness, transactionalId } from "./kafka/leader.ts";
 import { type Metrics, projectedScanMs, recordScan } from "./ops/metrics.ts";
@@ -291,6 +292,11 @@ export async function runService(
             begin: () => terms.begin(),
             end: () => terms.end(),
             role: (role) => metrics.leader.set(role === "leader" ? 1 : 0),
+            fatal: (error) => {
+              fatal ??= error.message;
+              log.error("Stopping with exit code 1: {error}", { error: error.message });
+              shutdown.abort();
+            },
           })
         );
         joining.catch(() => {});
@@ -300,6 +306,12 @@ export async function runService(
       }
     } catch (error) {
       const denied = fatalProducerError(error);
+      if (error instanceof RebuildMemoryError) {
+        // A restart reads the same topic into the same heap: only a larger heap helps.
+        fatal = error.message;
+        log.error("Stopping with exit code 1: {error}", { error: error.message });
+        break;
+      }
       if (denied?.endsWith("_AUTHORIZATION_FAILED")) {
         // Waiting does not grant a permission: let the supervisor restart it once an ACL is added.
         fatal = `the Kafka producer cannot start: ${denied}`;

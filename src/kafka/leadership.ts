@@ -19,6 +19,7 @@ import {
   startElection,
 } from "./leader.ts";
 import { type KafkaSession, openSession } from "./session.ts";
+import { RebuildMemoryError } from "./rebuild.ts";
 import { createTerms, type Term } from "./terms.ts";
 
 const log = getLogger(["datagen", "leader"]);
@@ -43,6 +44,8 @@ export interface LeadershipHooks {
   end(term: Term<KafkaSession>): Promise<void>;
   /** The role changed (also called for the first role): 1 for leader, else 0. */
   role(role: Role): void;
+  /** A term cannot open however often it is tried (the heap cannot hold the live set). */
+  fatal?(error: RebuildMemoryError): void;
 }
 
 /** Creates the coordination topic if missing, then joins the election. */
@@ -76,7 +79,7 @@ export async function startLeadership(
     begin: hooks.begin,
     end: hooks.end,
     failed: (error) =>
-      log.warn(
+      error instanceof RebuildMemoryError && hooks.fatal ? hooks.fatal(error) : log.warn(
         "Leader of {topic}, but the transactional producer did not open ({error}); retrying in 5 s. A broker without transactions needs HA=off",
         { topic, error: (error as Error).message },
       ),
