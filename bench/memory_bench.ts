@@ -40,7 +40,11 @@ const v8Flags = values["v8-flags"];
 const external = Deno.env.get("KAFKA_BROKERS");
 await using broker = external ? null : await startKafkaBroker({ heapMb: 768 });
 const brokers = external ?? broker!.bootstrap;
-const kafka = createKafka({ clientId: "datagen-bench-memory", brokers: brokers.split(","), logLevel: 0 });
+const kafka = createKafka({
+  clientId: "datagen-bench-memory",
+  brokers: brokers.split(","),
+  logLevel: 0,
+});
 const admin = kafka.admin();
 await admin.connect();
 
@@ -69,7 +73,11 @@ async function measure(args: string[], env: Record<string, string>): Promise<Mea
       ],
       cwd,
       clearEnv: true,
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: Deno.env.get("HOME") ?? cwd, ...env },
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: Deno.env.get("HOME") ?? cwd,
+        ...env,
+      },
       stdin: "piped",
       stdout: "null",
       stderr: "piped",
@@ -89,9 +97,13 @@ async function measure(args: string[], env: Record<string, string>): Promise<Mea
       }
     }
     await child.status;
-    if (line === undefined) throw new Error(`no report from ${args.join(" ")}:\n${text.slice(-4000)}`);
+    if (line === undefined) {
+      throw new Error(`no report from ${args.join(" ")}:\n${text.slice(-4000)}`);
+    }
     const result = { ...JSON.parse(line.slice("memory-bench ".length)), peakRssBytes: peakRss };
-    if (result.code !== 0) throw new Error(`${args.join(" ")} exited ${result.code}:\n${text.slice(-4000)}`);
+    if (result.code !== 0) {
+      throw new Error(`${args.join(" ")} exited ${result.code}:\n${text.slice(-4000)}`);
+    }
     return result;
   } finally {
     await Deno.remove(cwd, { recursive: true });
