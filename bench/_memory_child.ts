@@ -15,7 +15,14 @@ import { createKafka } from "../src/kafka/client.ts";
 import { readLiveState } from "../src/kafka/rebuild.ts";
 
 let peakHeap = 0;
-const sample = () => peakHeap = Math.max(peakHeap, Deno.memoryUsage().heapUsed);
+let peakHeapTotal = 0;
+let peakExternal = 0;
+function sample() {
+  const usage = Deno.memoryUsage();
+  peakHeap = Math.max(peakHeap, usage.heapUsed);
+  peakHeapTotal = Math.max(peakHeapTotal, usage.heapTotal);
+  peakExternal = Math.max(peakExternal, usage.external);
+}
 const timer = setInterval(sample, 20);
 
 const [mode, ...args] = Deno.args;
@@ -42,6 +49,8 @@ result.seconds = Math.round((performance.now() - started) / 100) / 10;
 clearInterval(timer);
 sample();
 result.peakHeapBytes = peakHeap;
+result.peakHeapTotalBytes = peakHeapTotal;
+result.peakExternalBytes = peakExternal;
 result.code = code;
 console.error(`memory-bench ${JSON.stringify(result)}`);
 for await (const _ of Deno.stdin.readable) {

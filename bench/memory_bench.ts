@@ -53,6 +53,8 @@ interface Measured {
   code: number;
   seconds: number;
   peakHeapBytes: number;
+  peakHeapTotalBytes: number;
+  peakExternalBytes: number;
   peakRssBytes: number;
   streams?: number;
   liveSetBytes?: number;
@@ -165,6 +167,8 @@ for (const streams of sizes) {
         seconds: m.seconds,
         peakRssMb: mb(m.peakRssBytes),
         peakHeapMb: mb(m.peakHeapBytes),
+        peakHeapTotalMb: mb(m.peakHeapTotalBytes),
+        peakExternalMb: mb(m.peakExternalBytes),
         heapBytesPerStream: Math.round(m.peakHeapBytes / streams),
         ...(m.liveSetBytes === undefined
           ? {}
