@@ -12,10 +12,10 @@ import type { Config } from "../config/config.ts";
 import { LiveSet } from "../scan/live_set.ts";
 import { type LiveStream, liveStream } from "../scan/record.ts";
 import {
-  heapLimitBytes,
   heapNeededMb,
   liveStreamCapacity,
   MAX_OLD_SPACE_FLAG,
+  usableHeapBytes,
 } from "../ops/memory.ts";
 import { causeChain } from "../util/errors.ts";
 
@@ -77,7 +77,7 @@ export function explainMemoryShortfall(
   streams: number,
   maxStreams: number,
 ): string {
-  const limitMb = Math.round(heapLimitBytes() / (1024 * 1024));
+  const limitMb = Math.round(usableHeapBytes() / (1024 * 1024));
   return `the start-up rebuild stopped at ${streams} live streams in topic ${topic}: a heap of ${limitMb} MB holds at most ${maxStreams} through a scan; raise ${MAX_OLD_SPACE_FLAG} (MB) to at least ${
     heapNeededMb(streams)
   } for this many, more for growth, in deno.json's start and compile tasks, and the memory limits of the Compose file and the systemd unit with it (the README gives MB per 100,000 live streams)`;
