@@ -34,6 +34,8 @@ const { values } = parseArgs({
     out: { type: "string", default: "bench/memory_results.json" },
     /** Only the restart run (rebuild, then a scan with a previous live set), after a first scan. */
     "restart-only": { type: "boolean", default: false },
+    /** Extra environment of the measured processes, e.g. MALLOC_ARENA_MAX=2 (repeatable). */
+    env: { type: "string", multiple: true, default: [] },
   },
 });
 const sizes = values.streams.split(",").map(Number);
@@ -140,6 +142,7 @@ for (const streams of sizes) {
   });
   const topic = `memory-${streams}-${crypto.randomUUID().slice(0, 8)}`;
   const env = {
+    ...Object.fromEntries(values.env.map((pair) => pair.split("=", 2))),
     SOURCE: "twitch",
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,
