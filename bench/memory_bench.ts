@@ -176,7 +176,9 @@ for (const streams of sizes) {
         peakHeapMb: mb(m.peakHeapBytes),
         peakHeapTotalMb: mb(m.peakHeapTotalBytes),
         peakExternalMb: mb(m.peakExternalBytes),
-        heapBytesPerStream: Math.round(m.peakHeapBytes / streams),
+        heapAndExternalBytesPerStream: Math.round(
+          (m.peakHeapBytes + m.peakExternalBytes) / streams,
+        ),
         ...(m.liveSetBytes === undefined
           ? {}
           : { liveSetBytesPerStream: Math.round(m.liveSetBytes / streams) }),
@@ -191,19 +193,24 @@ for (const streams of sizes) {
 }
 await admin.disconnect();
 
-// What one more stream costs: the slope of the peak heap between the smallest and largest size.
+// What one more stream costs: the slope of the peak resident set between the smallest and largest
+// size (the live set is in array buffers, outside the V8 heap, so the heap alone hides it).
 const slope: Record<string, number> = {};
 if (sizes.length > 1 && !values["restart-only"]) {
   const low = Math.min(...sizes);
   const high = Math.max(...sizes);
   for (const run of ["first scan", "rebuild", "restart"]) {
     const at = (n: number) =>
-      rows.find((r) => r.streams === n && r.run === run)!.peakHeapMb as number;
+      rows.find((r) => r.streams === n && r.run === run)!.peakRssMb as number;
     slope[run] = Math.round(((at(high) - at(low)) * 1024 * 1024) / (high - low));
   }
-  console.log(`heap bytes per additional live stream: ${JSON.stringify(slope)}`);
+  console.log(`resident bytes per additional live stream: ${JSON.stringify(slope)}`);
 }
 await Deno.writeTextFile(
   values.out,
-  JSON.stringify({ v8Flags, measuredAt: new Date().toISOString(), rows, slope }, null, 2) + "\n",
+  JSON.stringify(
+    { v8Flags, measuredAt: new Date().toISOString(), rows, rssBytesPerStream: slope },
+    null,
+    2,
+  ) + "\n",
 );
