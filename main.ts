@@ -23,6 +23,7 @@ import { ConfigError } from "./src/config/errors.ts";
 import { logProcessWarnings, setupLogging } from "./src/ops/log.ts";
 import { probeHealth } from "./src/ops/http.ts";
 import { createMetrics } from "./src/ops/metrics.ts";
+import { warnAboutMemoryLimit } from "./src/ops/memory.ts";
 import { createHelixSource } from "./src/helix/client.ts";
 import { kafkaClientConfig } from "./src/kafka/client.ts";
 import type { KafkaConfig } from "kafkajs";
@@ -64,6 +65,7 @@ export async function main(args: string[]): Promise<number> {
   // 2. Edges: logs, the stream source (Twitch, or the simulator behind the same client), Kafka.
   await setupLogging(config.log);
   logProcessWarnings();
+  warnAboutMemoryLimit();
   const metrics = createMetrics();
   const simulator = config.sim ? await startSimulator(config.sim) : null;
   const credentials = simulator

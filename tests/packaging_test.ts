@@ -617,3 +617,59 @@ Deno.test("the runtime base is pinned by digest, or the Dockerfile and README sa
   const readme = await Deno.readTextFile(new URL("README.md", root));
   assert.match(readme.replace(/\s+/g, " "), /the runtime base is pinned by tag only, because/);
 });
+
+// Memory: the heap limit is fixed when a process starts and compiled into the binary, so every
+// way of running the service must carry the same one, and the Compose file and the systemd unit
+// must give the process that heap plus the runtime's own memory, or the kernel's OOM killer ends
+// it before the service can say which setting to raise.
+
+/** The runtime's memory beside the V8 heap: peak RSS minus peak heap in `deno task bench:memory`. */
+const NON_HEAP_MB = 112;
+
+function v8Flag(task: string, flag: string): number {
+  const flags = /--v8-flags=(\S+)/.exec(denoJson.tasks[task])?.[1].split(",") ?? [];
+  const value = flags.find((f) => f.startsWith(`${flag}=`))?.split("=")[1];
+  assert.ok(value !== undefined, `the ${task} task sets no ${flag}`);
+  return Number(value);
+}
+
+/** MB the V8 heap of the start task may take: old space plus three semi-spaces. */
+function heapMb(): number {
+  return v8Flag("start", "--max-old-space-size") + 3 * v8Flag("start", "--max-semi-space-size");
+}
+
+function memoryMaxMb(): number {
+  const value = /^MemoryMax=(\d+)M$/m.exec(unitText)?.[1];
+  assert.ok(value !== undefined, "the unit sets no MemoryMax=<n>M");
+  return Number(value);
+}
+
+Deno.test("every task that runs the service gives V8 the same heap limit", () => {
+  for (const task of ["dev", "compile", "bench"]) {
+    for (const flag of ["--max-old-space-size", "--max-semi-space-size"]) {
+      assert.equal(v8Flag(task, flag), v8Flag("start", flag), `${task} ${flag}`);
+    }
+  }
+});
+
+Deno.test("the systemd unit gives the process the V8 heap limit plus the runtime's own memory", () => {
+  assert.ok(memoryMaxMb() >= heapMb() + NON_HEAP_MB, `MemoryMax=${memoryMaxMb()}M`);
+  const oldSpace = v8Flag("start", "--max-old-space-size");
+  assert.match(unitText, new RegExp(`--max-old-space-size=${oldSpace}\\b`), "the unit's comment");
+});
+
+toolTest(
+  "docker-compose",
+  installCompose,
+  "the Compose file gives the service the same memory limit as the systemd unit",
+  async () => {
+    const { datagen } = (await resolvedCompose()).services as Record<
+      string,
+      ComposeService & { mem_limit?: string }
+    >;
+    assert.equal(datagen.mem_limit, `${memoryMaxMb()}m`);
+    const text = await Deno.readTextFile(composePath);
+    const oldSpace = v8Flag("start", "--max-old-space-size");
+    assert.match(text, new RegExp(`--max-old-space-size=${oldSpace}\\b`), "the Compose comment");
+  },
+);

@@ -127,7 +127,7 @@ Deno.test("the rebuild ends with the exact live set when transaction markers end
             Math.round(performance.now() - started)
           } ms`,
         );
-        assert.deepEqual(state, tx.expected);
+        assert.deepEqual(new Map(state), tx.expected);
       });
     }
   } finally {

@@ -15,6 +15,7 @@ import { pinPartitionCount } from "./delivery.ts";
 import { type Election, ensureCoordinationTopic, startElection } from "./election.ts";
 import { coordinationTopic, type Role } from "./leader.ts";
 import { type KafkaSession, openSession } from "./session.ts";
+import { RebuildMemoryError } from "./rebuild.ts";
 import { createTerms, type Term } from "./terms.ts";
 
 const log = getLogger(["datagen", "leader"]);
@@ -45,7 +46,10 @@ export interface LeadershipHooks {
   end(term: Term<KafkaSession>): Promise<void>;
   /** The role changed (also called for the first role): 1 for leader, else 0. */
   role(role: Role): void;
-  /** The election cannot go on (a denied ACL, a refused setting): one line that says what to do. */
+  /**
+   * This instance cannot go on (a denied ACL, a refused setting, a live set larger than the heap):
+   * one line that says what to do.
+   */
   fatal(line: string): void;
 }
 
@@ -94,7 +98,7 @@ export async function startLeadership(
     begin: hooks.begin,
     end: hooks.end,
     failed: (error) =>
-      log.warn(
+      error instanceof RebuildMemoryError ? hooks.fatal(error.message) : log.warn(
         "Leader of {topic}, but the transactional producer did not open ({error}); retrying in 5 s. A broker without transactions needs HA=off",
         { topic, error: (error as Error).message },
       ),
@@ -118,7 +122,7 @@ export async function startLeadership(
       hooks.role(role);
       terms.change(role);
     },
-    onFatal: (line) => hooks.fatal(line),
+    onFatal: (line) => hooks.fatal(`the leader election cannot go on: ${line}`),
   });
   const current = election;
   return {

@@ -9,8 +9,14 @@
 import type { Consumer, ConsumerRunConfig, Kafka } from "kafkajs";
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "../config/config.ts";
-import type { LiveState } from "../scan/endings.ts";
+import { LiveSet } from "../scan/live_set.ts";
 import { type LiveStream, liveStream } from "../scan/record.ts";
+import {
+  heapNeededMb,
+  liveStreamCapacity,
+  MAX_OLD_SPACE_FLAG,
+  usableHeapBytes,
+} from "../ops/memory.ts";
 import { causeChain } from "../util/errors.ts";
 import { backoffDelay } from "../util/retry.ts";
 import { incurableConsumerError } from "./errors.ts";
@@ -33,6 +39,8 @@ export interface RebuildOptions {
   progressIntervalMs?: number;
   /** Receives progress reports (default: an info log line). */
   onProgress?: (progress: RebuildProgress) => void;
+  /** The most live streams the heap holds through a scan (default: from V8's heap limit). */
+  maxStreams?: number;
 }
 
 /** How far a rebuild has got. */
@@ -59,6 +67,24 @@ export class KafkaRebuildError extends Error {
   }
 }
 
+/**
+ * The topic holds more live streams than the heap can hold: restarting will
+ * not help, only a larger heap will.
+ */
+export class RebuildMemoryError extends KafkaRebuildError {}
+
+/** The one line of a {@linkcode RebuildMemoryError}. */
+export function explainMemoryShortfall(
+  topic: string,
+  streams: number,
+  maxStreams: number,
+): string {
+  const limitMb = Math.round(usableHeapBytes() / (1024 * 1024));
+  return `the start-up rebuild stopped at ${streams} live streams in topic ${topic}: a heap of ${limitMb} MB holds at most ${maxStreams} through a scan; raise ${MAX_OLD_SPACE_FLAG} (MB) to at least ${
+    heapNeededMb(streams)
+  } for this many, more for growth, in deno.json's start and compile tasks, and the memory limits of the Compose file and the systemd unit with it (the README gives MB per 100,000 live streams)`;
+}
+
 /** The rebuild options that come from the service's configuration. */
 export function rebuildOptions(config: Config): RebuildOptions {
   return {
@@ -78,7 +104,7 @@ export async function readLiveState(
   kafka: Kafka,
   topic: string,
   options: RebuildOptions = {},
-): Promise<LiveState> {
+): Promise<LiveSet> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_REBUILD_TIMEOUT_MS;
   const groupId = `${REBUILD_GROUP_PREFIX}${crypto.randomUUID()}`;
   const context = { topic, groupId, principal: options.principal };
@@ -129,7 +155,10 @@ export async function readLiveState(
     }
   }
   try {
-    const state: LiveState = new Map();
+    // Compact, and filled record by record as each fetch arrives: the raw records of one
+    // fetch (maxBytes) are all the rebuild holds besides it.
+    const state = new LiveSet();
+    const maxStreams = options.maxStreams ?? liveStreamCapacity();
     const admin = kafka.admin();
     await connect(admin);
     const offsets = await within(admin.fetchTopicOffsets(topic));
@@ -145,6 +174,7 @@ export async function readLiveState(
     if (pending.size === 0) return state;
     const done = Promise.withResolvers<void>();
     let skipped = 0;
+    let shortfall: RebuildMemoryError | null = null;
     let consumer: Consumer | null = null;
     /** Starts a consumer that reads the topic from its start; a crash replaces it (below). */
     const start = async () => {
@@ -203,6 +233,7 @@ export async function readLiveState(
       eachBatchAutoResolve: true,
       // deno-lint-ignore require-await
       eachBatch: async ({ batch }) => {
+        if (state.size > maxStreams) return;
         for (const message of batch.messages) {
           progress.records++;
           const key = message.key?.toString("utf8");
@@ -215,10 +246,17 @@ export async function readLiveState(
           if (live === null) skipped++;
           else state.set(key, live);
         }
+        // Checked per fetch, long before the heap is full: the limit leaves room for a scan.
+        if (state.size > maxStreams) {
+          shortfall = new RebuildMemoryError(explainMemoryShortfall(topic, state.size, maxStreams));
+          fail(shortfall);
+        }
       },
     };
     await start();
     await within(done.promise);
+    // The last fetch can both end the partitions and pass the limit.
+    if (shortfall !== null) throw shortfall;
     // The state is complete: a slow goodbye must neither lose it nor outlast the timeout.
     await within(consumer!.disconnect()).catch(() => {});
     open.pop();

@@ -7,6 +7,7 @@ import {
   explainRebuildFailure,
   parseLive,
   readLiveState,
+  RebuildMemoryError,
   type RebuildProgress,
 } from "./rebuild.ts";
 import { parseConfig } from "../config/config.ts";
@@ -170,7 +171,7 @@ Deno.test("the rebuild ends when a partition's last batch holds only a transacti
   });
   const state = await readLiveState(kafka, "t", { timeoutMs: 5000 });
   assert.deepEqual(
-    state,
+    new Map(state),
     new Map([
       ["1", { userId: "11", startedAt: STARTED, language: "", gameId: "", userLogin: "" }],
       ["2", { userId: "22", startedAt: STARTED, language: "", gameId: "", userLogin: "" }],
@@ -197,9 +198,31 @@ Deno.test("tombstones delete and the newest value of a key wins", async () => {
     }],
   });
   assert.deepEqual(
-    await readLiveState(kafka, "t"),
+    new Map(await readLiveState(kafka, "t")),
     new Map([["2", { userId: "23", startedAt: STARTED, language: "", gameId: "", userLogin: "" }]]),
   );
+});
+
+Deno.test("a topic with more live streams than the heap holds stops the rebuild with one line naming the heap setting", async () => {
+  const { kafka, seen } = fakeKafka({
+    offsets: [{ partition: 0, low: "0", high: "3" }],
+    batches: [{
+      partition: 0,
+      messages: [stream("1", "11"), stream("2", "22"), stream("3", "33")],
+      lastOffset: 2,
+    }],
+  });
+  const error = await readLiveState(kafka, "streams", { maxStreams: 2 }).then(
+    () => assert.fail("the rebuild went on"),
+    (error) => error,
+  );
+  assert.ok(error instanceof RebuildMemoryError);
+  assert.match(
+    error.message,
+    /^the start-up rebuild stopped at 3 live streams in topic streams: a heap of \d+ MB holds at most 2 through a scan; raise --max-old-space-size \(MB\) to at least \d+ for this many/,
+  );
+  assert.doesNotMatch(error.message, /\n/);
+  assert.deepEqual(seen.connected, new Set());
 });
 
 Deno.test("a rebuild that cannot reach the end fails after the timeout with one line naming the setting", async () => {
@@ -340,7 +363,7 @@ Deno.test("a consumer crash that a retry may cure starts a new consumer, and the
   });
   const state = await readLiveState(kafka, "streams", { timeoutMs: 10_000 });
   assert.deepEqual(
-    state,
+    new Map(state),
     new Map([
       ["1", { userId: "11", startedAt: STARTED, language: "", gameId: "", userLogin: "" }],
       ["2", { userId: "22", startedAt: STARTED, language: "", gameId: "", userLogin: "" }],

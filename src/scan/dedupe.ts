@@ -14,6 +14,8 @@
  * @module
  */
 
+import { IdSet } from "./live_set.ts";
+
 /** Anything observed on a page: a stream, or a compact form of one. */
 export interface Observation {
   id: string;
@@ -36,7 +38,8 @@ export class ScanDeduper<T extends Observation> {
   #held = new Map<string, { slot: Map<string, T> }>();
   /** Held pages of each query, oldest first. */
   #queues = new Map<number, Map<string, T>[]>();
-  #released = new Set<string>();
+  /** Every id of the scan ends up here: compact, for a million streams. */
+  #released = new IdSet();
 
   /** @param options.window Pages held back per query (default 10). */
   constructor(options: { window?: number } = {}) {
@@ -44,7 +47,7 @@ export class ScanDeduper<T extends Observation> {
   }
 
   /** The ids released so far: after {@link finishAll}, every id the scan saw. */
-  get released(): ReadonlySet<string> {
+  get released(): IdSet {
     return this.#released;
   }
 

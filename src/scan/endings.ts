@@ -9,10 +9,27 @@
  */
 
 import type { HelixStream } from "../helix/stream.ts";
+import { LiveSet } from "./live_set.ts";
 import { isExpired, type LiveStream } from "./record.ts";
 
-/** The live streams the topic holds: id to the fields later scans need. */
-export type LiveState = Map<string, LiveStream>;
+/**
+ * The live streams the topic holds: id to the fields later scans need. The
+ * service holds a compact {@link LiveSet}; any Map will do in tests.
+ */
+export interface LiveState extends ReadonlyMap<string, LiveStream> {
+  /** Adds or replaces a stream. */
+  set(id: string, live: LiveStream): unknown;
+  /** Removes a stream; whether it was there. */
+  delete(id: string): boolean;
+  /** Removes every stream. */
+  clear(): void;
+}
+
+/** Anything that answers whether it holds an id: a Set, an IdSet, a LiveSet. */
+export interface IdLookup {
+  /** Whether `id` is held. */
+  has(id: string): boolean;
+}
 
 /** A stream to look up: it was live and the scan did not see it. */
 export interface Missing {
@@ -26,7 +43,7 @@ export interface Missing {
  */
 export function findMissing(
   previous: ReadonlyMap<string, LiveStream>,
-  seen: ReadonlySet<string>,
+  seen: IdLookup,
   options: { now: number },
 ): { lookup: Missing[]; expired: string[] } {
   const { now } = options;
@@ -57,7 +74,7 @@ export interface LookupOutcome {
 export function resolveLookups(
   looked: readonly Missing[],
   answers: readonly HelixStream[],
-  options: { seen: ReadonlySet<string> },
+  options: { seen: IdLookup },
 ): LookupOutcome {
   const { seen } = options;
   const byId = new Map(answers.map((s) => [s.id, s]));
@@ -76,7 +93,8 @@ export function resolveLookups(
 /**
  * The state after a scan. A complete scan replaces the state with what it
  * observed; an incomplete one only adds to it, since what it did not see may
- * well be live. Ended streams leave either way.
+ * well be live. Ended streams leave either way. A complete scan's observed
+ * LiveSet becomes the state itself: no second copy of a large set is made.
  */
 export function nextState(
   previous: ReadonlyMap<string, LiveStream>,
@@ -85,9 +103,14 @@ export function nextState(
     removed: Iterable<string>;
     complete: boolean;
   },
-): LiveState {
-  const state: LiveState = change.complete ? new Map() : new Map(previous);
-  for (const [id, stream] of change.observed) state.set(id, stream);
+): LiveSet {
+  let state: LiveSet;
+  if (change.complete && change.observed instanceof LiveSet) {
+    state = change.observed;
+  } else {
+    state = change.complete ? new LiveSet() : LiveSet.from(previous);
+    for (const [id, stream] of change.observed) state.set(id, stream);
+  }
   for (const id of change.removed) state.delete(id);
   return state;
 }

@@ -17,7 +17,8 @@
 
 import type { HelixQuery } from "../helix/client.ts";
 import { runPool } from "./pool.ts";
-import { type LiveState, nextState } from "./endings.ts";
+import { nextState } from "./endings.ts";
+import type { LiveSet } from "./live_set.ts";
 import type { EndReason } from "./record.ts";
 import {
   classify,
@@ -78,7 +79,7 @@ export interface ScanSummary {
 /** A finished scan: its numbers and the state that follows it. */
 export interface ScanOutcome {
   summary: ScanSummary;
-  state: LiveState | null;
+  state: LiveSet | null;
   /** The ids whose tombstones Kafka acknowledged in this scan. */
   tombstoned: ReadonlySet<string>;
   /** Every language the listing pages showed. */
@@ -172,9 +173,10 @@ async function finish(state: ScanState): Promise<ScanOutcome> {
   const acknowledged = !state.sinkFailed;
   const done = state.now();
 
-  let next: LiveState | null = null;
+  let next: LiveSet | null = null;
   const previous = options.previous;
   if (previous !== null) {
+    // A complete scan's observed set becomes the next state itself (no copy).
     next = nextState(previous, {
       observed: state.observed,
       removed: acknowledged ? state.tombstones.keys() : [],

@@ -13,7 +13,8 @@ import type { RecordSink } from "./batcher.ts";
 import type { ScanPlan } from "./plan.ts";
 import type { Selection } from "./selection.ts";
 import { ScanDeduper } from "./dedupe.ts";
-import type { LiveState } from "./endings.ts";
+import type { IdLookup } from "./endings.ts";
+import { IdSet, LiveSet } from "./live_set.ts";
 import {
   type EndReason,
   isExpired,
@@ -39,7 +40,7 @@ export interface ScanOptions {
   sink: RecordSink;
   plan: ScanPlan;
   /** The live streams before this scan; `null` when unknown (no tombstones then). */
-  previous: LiveState | null;
+  previous: ReadonlyMap<string, LiveStream> | null;
   scanId: string;
   /** Shards fetched at once. */
   concurrency: number;
@@ -81,14 +82,17 @@ export interface ScanState {
   /** Stops this scan's fetching: on shutdown, or when one query broke. */
   readonly abort: AbortController;
   readonly dedupe: ScanDeduper<Seen>;
-  /** Streams produced with a value, and what later scans need of them. */
-  readonly observed: Map<string, LiveStream>;
-  /** Every key written in this scan, value or tombstone: at most one record per key. */
-  readonly produced: Set<string>;
+  /** Streams produced with a value, and what later scans need of them: the next live set. */
+  readonly observed: LiveSet;
+  /**
+   * Every key written in this scan, value or tombstone: at most one record per key. The
+   * union of `observed` and `tombstones`, not a third copy of a million ids.
+   */
+  readonly produced: IdLookup;
   /** Tombstones written, by id. */
   readonly tombstones: Map<string, EndReason>;
   /** Missing streams whose fate is unknown: they stay live as they were. */
-  readonly unresolved: Set<string>;
+  readonly unresolved: IdSet;
   readonly counts: {
     pages: number;
     streams: number;
@@ -118,6 +122,8 @@ export class SinkFailure extends Error {}
 export function createScanState(options: ScanOptions): ScanState {
   const now = options.now ?? Date.now;
   const started = now();
+  const observed = new LiveSet();
+  const tombstones = new Map<string, EndReason>();
   return {
     options,
     now,
@@ -125,10 +131,10 @@ export function createScanState(options: ScanOptions): ScanState {
     spentBefore: options.source.budget?.().spent ?? null,
     abort: new AbortController(),
     dedupe: new ScanDeduper<Seen>(),
-    observed: new Map(),
-    produced: new Set(),
-    tombstones: new Map(),
-    unresolved: new Set(),
+    observed,
+    produced: { has: (id) => observed.has(id) || tombstones.has(id) },
+    tombstones,
+    unresolved: new IdSet(),
     counts: { pages: 0, streams: 0, records: 0, recovered: 0, lookups: 0, superseded: 0 },
     lastPageAt: started,
     restricted: false,
@@ -176,7 +182,6 @@ export async function produce(state: ScanState, seen: readonly Seen[]): Promise<
       records.push(tombstone(state, id, "expired", record.timestamp)!);
       continue;
     }
-    state.produced.add(id);
     state.observed.set(id, live);
     state.counts.records++;
     records.push(record);
@@ -192,7 +197,6 @@ export function tombstone(
   at = state.now(),
 ): StreamRecord | null {
   if (state.produced.has(id)) return null;
-  state.produced.add(id);
   state.tombstones.set(id, reason);
   return tombstoneRecord(id, { scanId: state.options.scanId, at, reason });
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { RebuildMemoryError } from "../kafka/rebuild.ts";
 import { getLogger } from "@logtape/logtape";
 import { backoffDelay } from "../util/retry.ts";
 import type { Clock, Lifecycle } from "./lifecycle.ts";
@@ -55,6 +56,12 @@ export async function connect<C>(options: ConnectOptions<C>): Promise<C | null> 
       }
       return connection;
     } catch (error) {
+      if (error instanceof RebuildMemoryError) {
+        // A restart reads the same topic into the same heap: only a larger heap helps.
+        lifecycle.fail(error.message);
+        log.error("Stopping with exit code 1: {error}", { error: error.message });
+        return null;
+      }
       const denied = options.fatalCode(error);
       if (denied?.endsWith("_AUTHORIZATION_FAILED")) {
         // Waiting does not grant a permission: let the supervisor restart it once an ACL is added.

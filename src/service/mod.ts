@@ -137,7 +137,7 @@ async function openConnection(
     },
     // Waiting does not grant a permission: let the supervisor restart it once fixed.
     fatal: (line) => {
-      lifecycle.fail(`the leader election cannot go on: ${line}`);
+      lifecycle.fail(line);
       log.error("Stopping with exit code 1: {error}", { error: line });
       lifecycle.halt();
     },

@@ -1,3 +1,4 @@
+import { LiveSet } from "../scan/live_set.ts";
 import assert from "node:assert/strict";
 import { createScanner, type ScannerOptions } from "./scheduled_scan.ts";
 import { createLifecycle } from "./lifecycle.ts";
@@ -78,7 +79,12 @@ const one = fakeStream("1", { user_id: "101" });
 const two = fakeStream("2", { user_id: "102" });
 
 function outcome(state: LiveState | null, fields: Partial<ScanSummary> = {}): ScanOutcome {
-  return { summary: summary(fields), state, tombstoned: new Set(), languages: new Set(["en"]) };
+  return {
+    summary: summary(fields),
+    state: state === null ? null : LiveSet.from(state),
+    tombstoned: new Set(),
+    languages: new Set(["en"]),
+  };
 }
 
 Deno.test("a scan scans from the session's live set and leaves the state that follows in it", async () => {
