@@ -7,7 +7,9 @@
  * (default every minute), --seconds N (stop by itself after N seconds),
  * --watch N (follow the top N channels over EventSub, default 10; 0 = off),
  * --churn X (how fast the simulated world changes, default 1; try 30 to see
- * watched channels go offline often).
+ * watched channels go offline often), --realistic (the simulator behaves as
+ * Twitch's Helix is reported to: lagging cache nodes, late listings, a looping
+ * cursor; `SIM_REALISTIC=1`).
  *
  * @module
  */
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     seconds: { type: "string" },
     watch: { type: "string", default: "10" },
     churn: { type: "string", default: "1" },
+    realistic: { type: "boolean", default: false },
   },
 });
 
@@ -63,6 +66,7 @@ const service = new Deno.Command(Deno.execPath(), {
     SIM_STREAMS: values.streams!,
     SIM_CHURN: values.churn!,
     SIM_SEED: "1",
+    SIM_REALISTIC: String(values.realistic),
     WATCH_USER_LOGINS: watched.join(","),
     SCHEDULE: values.schedule!,
     KAFKA_BROKERS: broker.bootstrap,
