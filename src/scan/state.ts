@@ -56,6 +56,8 @@ export interface ScanOptions {
   now?: () => number;
   /** Newer events (EventSub) that may overrule a page: such a stream is not written. */
   events?: EventVerdicts;
+  /** Wait before asking again for a cursor Helix called invalid (default 250 ms). */
+  cursorRetryMs?: number;
 }
 
 /** What real-time events say about a stream that a page listed. */
