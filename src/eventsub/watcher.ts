@@ -72,6 +72,11 @@ export class Watcher {
   async #handle(event: StreamEvent): Promise<EventOutcome> {
     const { ledger } = this.#options;
     if (event.type === "stream.offline") {
+      // The broadcast the channel's last stream.online named ends too, listed or not yet.
+      const before = ledger.latest(event.userId);
+      if (before?.type === "online" && before.streamId !== undefined) {
+        ledger.end([before.streamId], event.receivedAt);
+      }
       ledger.note(event.userId, { type: "offline", at: event.receivedAt });
       const ids = streamsOf(this.#options.live(), event.userId);
       // A broadcast this watcher produced may be missing from the live set: a scan that began
@@ -79,6 +84,8 @@ export class Watcher {
       const online = this.#online.get(event.userId);
       if (online !== undefined && !ids.includes(online)) ids.push(online);
       if (ids.length === 0) return { records: [], skipped: "no live stream of that channel known" };
+      // Before the write: from now on no page, however stale its cache node, brings them back.
+      ledger.end(ids, event.receivedAt);
       const records = ids.map((id) =>
         tombstoneRecord(id, { scanId: "eventsub", at: event.receivedAt, reason: "offline" })
       );

@@ -130,3 +130,24 @@ Deno.test("stream.offline tombstones the broadcast the online event produced, ev
   await watcher.handle({ ...event("stream.offline", "42"), receivedAt: NOW + 10 });
   assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["7", false], ["7", true]]);
 });
+
+Deno.test("after stream.offline, a lagging look-up that still lists the broadcast does not bring it back", async () => {
+  const s = fakeStream("1", { user_id: "42" });
+  // Helix's cache still lists the ended broadcast for minutes.
+  const { sent, liveState, watcher, ledger } = setup([s], [s]);
+  await watcher.handle(event("stream.offline", "42"));
+  assert.equal(ledger.supersedes("42", "1", NOW + 300_000), true);
+  // A stream.online of the same channel before Helix lists its new broadcast: the old one
+  // that Helix still shows is not produced again.
+  const outcome = await watcher.handle(event("stream.online", "42", "2"));
+  assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["1", true]]);
+  assert.equal(outcome.records.length, 0);
+  assert.equal(liveState.has("1"), false);
+});
+
+Deno.test("stream.offline ends the broadcast its stream.online named, even one the topic never held", async () => {
+  const { watcher, ledger } = setup([], []);
+  await watcher.handle(event("stream.online", "42", "9"));
+  await watcher.handle(event("stream.offline", "42"));
+  assert.equal(ledger.ended("9"), true);
+});
