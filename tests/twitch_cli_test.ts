@@ -157,7 +157,7 @@ Deno.test({
       // the watcher waits for that broadcast, and the ended one stays ended.
       await trigger("stream.online");
       await service.waitForLog(
-        (l) => /^stream\.online of .* arrived$/.test(String(l.message ?? "")),
+        (l) => l.type === "stream.online" && String(l.message ?? "").endsWith("arrived"),
         5000,
       );
       await new Promise((r) => setTimeout(r, 3000));

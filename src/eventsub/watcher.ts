@@ -91,17 +91,16 @@ export class Watcher {
   async #handle(event: StreamEvent): Promise<EventOutcome> {
     const { ledger } = this.#options;
     if (event.type === "stream.offline") {
-      // The broadcast the channel's last stream.online named ends too, listed or not yet.
       const before = ledger.latest(event.userId);
-      if (before?.type === "online" && before.streamId !== undefined) {
-        ledger.end([before.streamId], event.receivedAt);
-      }
       ledger.note(event.userId, { type: "offline", at: event.receivedAt });
       const ids = streamsOf(this.#options.live(), event.userId);
       // A broadcast this watcher produced may be missing from the live set: a scan that began
-      // before its online event replaces the set with what it saw.
+      // before its online event replaces the set with what it saw. And the broadcast the last
+      // stream.online named ends too, whether or not Helix listed it yet: a scan running now may
+      // have written it.
       const online = this.#online.get(event.userId);
-      if (online !== undefined && !ids.includes(online)) ids.push(online);
+      const named = before?.type === "online" ? before.streamId : undefined;
+      for (const id of [online, named]) if (id !== undefined && !ids.includes(id)) ids.push(id);
       if (ids.length === 0) return { records: [], skipped: "no live stream of that channel known" };
       // Before the write: from now on no page, however stale its cache node, brings them back.
       ledger.end(ids, event.receivedAt);

@@ -40,6 +40,8 @@ interface Schedule {
   errorRate: number;
   /** The last page's cursor leads back to page 1. */
   loop: boolean;
+  /** A look-up's "gone" is confirmed by a second look-up. */
+  confirmEnds: boolean;
   /** Per call with a cursor: the chance of a 400 invalid cursor. */
   badCursorRate: number;
   /** Per call: the chance of hanging (only when an abort is scheduled). */
@@ -125,6 +127,7 @@ function generate(rng: Prng): Schedule {
     pageSize: rng.pick([2, 5, 10, 100]),
     errorRate: rng.chance(0.3) ? 0.1 : 0,
     loop: rng.chance(0.3),
+    confirmEnds: rng.chance(0.3),
     badCursorRate: rng.chance(0.2) ? 0.3 : 0,
     hangRate: abort === 0 ? 0 : 0.2,
     abortAtCall: abort === 1 ? rng.int(0, 12) : undefined,
@@ -194,6 +197,7 @@ async function run(schedule: Schedule, rng: Prng): Promise<Run> {
     signal: shutdown.signal,
     now: () => NOW,
     cursorRetryMs: 0,
+    confirmEndsMs: schedule.confirmEnds ? 0 : undefined,
   });
   const returnedAt = performance.now();
   // A hanging call that no abort reached would hang the scan: end it now.

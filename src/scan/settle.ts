@@ -6,6 +6,11 @@
  * deselected (another category, below the MAX_STREAMS cut). A look-up that
  * fails or is stopped leaves its streams and all later ones as they were.
  *
+ * Helix answers from cache nodes that disagree: one minutes behind has not
+ * yet heard of a stream that another listed. With `confirmEndsMs`, a stream
+ * a look-up found gone is looked up once more that long after, and ends only
+ * if it is gone again (fewer false ends, a little more staleness).
+ *
  * @module
  */
 
@@ -23,6 +28,7 @@ import {
   tombstone,
   write,
 } from "./state.ts";
+import { sleep } from "../util/retry.ts";
 
 /** Helix answers at most this many user ids in one look-up. */
 const LOOKUP_USERS = 100;
@@ -42,28 +48,57 @@ export async function settleMissing(state: ScanState): Promise<void> {
     for (const m of lookup) state.unresolved.add(m.id);
     return;
   }
-  const batches = byUser(lookup, LOOKUP_USERS);
-  for (const [i, batch] of batches.entries()) {
-    if (!canSettle(state)) {
-      // An unanswered look-up proves nothing: keep those streams as they were.
-      for (const m of batches.slice(i).flat()) state.unresolved.add(m.id);
-      return;
-    }
-    try {
-      await lookUp(state, batch);
-    } catch (error) {
-      fail(state, classify(state, error, "lookup"));
-      for (const m of batches.slice(i).flat()) {
-        if (!state.tombstones.has(m.id) && !state.observed.has(m.id)) state.unresolved.add(m.id);
-      }
-      return;
-    }
+  // With a confirmation, a first round's "gone" is asked again a moment later: one lagging
+  // cache node's empty answer must not end a live stream.
+  const confirmMs = state.options.confirmEndsMs;
+  const gone = await lookUpAll(state, lookup, { final: confirmMs === undefined });
+  if (gone === null) return;
+  if (gone.length > 0 && confirmMs !== undefined) {
+    await sleep(confirmMs, state.abort.signal);
+    if ((await lookUpAll(state, gone, { final: true })) === null) return;
   }
   state.settled = true;
 }
 
-/** Looks up one batch of missing streams and writes what the answer shows. */
-async function lookUp(state: ScanState, batch: readonly Missing[]): Promise<void> {
+/**
+ * Looks up `missing` in batches; with `final`, writes the tombstones of those gone, otherwise
+ * returns them. Returns null when a look-up failed or the scan stopped (the rest stay as they
+ * were, unresolved).
+ */
+async function lookUpAll(
+  state: ScanState,
+  missing: readonly Missing[],
+  options: { final: boolean },
+): Promise<Missing[] | null> {
+  const gone: Missing[] = [];
+  const batches = byUser(missing, LOOKUP_USERS);
+  for (const [i, batch] of batches.entries()) {
+    if (!canSettle(state)) {
+      // An unanswered look-up proves nothing: keep those streams as they were. A stop that came
+      // between look-ups is the scan's outcome: it did not settle.
+      fail(state, classify(state, new Error("the scan was stopped"), "lookup"));
+      for (const m of [...batches.slice(i).flat(), ...gone]) state.unresolved.add(m.id);
+      return null;
+    }
+    try {
+      gone.push(...await lookUp(state, batch, options));
+    } catch (error) {
+      fail(state, classify(state, error, "lookup"));
+      for (const m of [...batches.slice(i).flat(), ...gone]) {
+        if (!state.tombstones.has(m.id) && !state.observed.has(m.id)) state.unresolved.add(m.id);
+      }
+      return null;
+    }
+  }
+  return gone;
+}
+
+/** Looks up one batch of missing streams and writes what the answer shows; returns those gone. */
+async function lookUp(
+  state: ScanState,
+  batch: readonly Missing[],
+  options: { final: boolean },
+): Promise<Missing[]> {
   const userIds = [...new Set(batch.map((m) => m.userId))];
   const page = await state.options.source.fetchPage({ user_id: userIds }, {
     first: 100,
@@ -71,7 +106,7 @@ async function lookUp(state: ScanState, batch: readonly Missing[]): Promise<void
   });
   state.counts.lookups++;
   const outcome = resolveLookups(batch, page.streams, { seen: state.produced });
-  const records = tombstones(state, outcome.ended, "ended");
+  const records = options.final ? tombstones(state, outcome.ended, "ended") : [];
   // Live but outside the selection now (another category, below the top N): deselect.
   const [recovered, left] = partition(outcome.recovered, (s) => kept(state, s));
   records.push(...tombstones(state, left.map((s) => s.id), "deselected"));
@@ -79,6 +114,8 @@ async function lookUp(state: ScanState, batch: readonly Missing[]): Promise<void
   const discovered = outcome.discovered.filter((s) => kept(state, s));
   await produce(state, see(state, [...recovered, ...discovered], state.now()));
   await write(state, records);
+  const ended = new Set(outcome.ended);
+  return options.final ? [] : batch.filter((m) => ended.has(m.id));
 }
 
 /** The tombstones of `ids` not yet written in this scan. */

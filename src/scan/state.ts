@@ -58,6 +58,8 @@ export interface ScanOptions {
   events?: EventVerdicts;
   /** Wait before asking again for a cursor Helix called invalid (default 250 ms). */
   cursorRetryMs?: number;
+  /** Confirm a look-up's "gone" by a second look-up this long after (unset: end at once). */
+  confirmEndsMs?: number;
 }
 
 /** What real-time events say about a stream that a page listed. */

@@ -14,7 +14,7 @@
 import { createHelixSource } from "../../src/helix/client.ts";
 import type { HelixStream } from "../../src/helix/stream.ts";
 import { planScan } from "../../src/scan/plan.ts";
-import { runScan, type ScanSummary } from "../../src/scan/scan.ts";
+import { runScan, type ScanOptions, type ScanSummary } from "../../src/scan/scan.ts";
 import type { LiveState } from "../../src/scan/endings.ts";
 import type { StreamRecord } from "../../src/scan/record.ts";
 import { WatchLedger } from "../../src/eventsub/ledger.ts";
@@ -35,6 +35,8 @@ export interface FidelityOptions {
   scanEveryMs?: number;
   /** How far the clock moves per step (default 1 s). */
   stepMs?: number;
+  /** Scan options on top of the service's (e.g. `confirmEndsMs`). */
+  scan?: Partial<ScanOptions>;
   /** Called after each scan with its report. */
   onScan?: (report: ScanReport) => void;
 }
@@ -164,6 +166,7 @@ export async function runFidelity(options: FidelityOptions): Promise<FidelityRes
         concurrency: 16,
         events: ledger,
         now: () => now,
+        ...options.scan,
       });
       if (next !== null) state = next;
       sample(sim.liveStreams());
