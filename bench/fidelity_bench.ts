@@ -73,6 +73,7 @@ async function run(eventsub: boolean, confirmEnds: boolean): Promise<Row> {
     watch: eventsub ? 100 : 0,
     scans: Number(values.scans),
     stepMs: 5_000,
+    shareMockPort: false,
     // The simulator picks a cache node per request, so the second look-up needs no wait here.
     scan: confirmEnds ? { confirmEndsMs: 0 } : {},
     onScan: (r) =>

@@ -37,6 +37,11 @@ export interface FidelityOptions {
   stepMs?: number;
   /** Scan options on top of the service's (e.g. `confirmEndsMs`). */
   scan?: Partial<ScanOptions>;
+  /**
+   * Take turns with other tests for `TWURPLE_MOCK_API_PORT` (default true). A process of its own
+   * (the benchmark) sets the variable without holding everyone else's tests up for minutes.
+   */
+  shareMockPort?: boolean;
   /** Called after each scan with its report. */
   onScan?: (report: ScanReport) => void;
 }
@@ -76,7 +81,8 @@ export async function runFidelity(options: FidelityOptions): Promise<FidelityRes
   const stepMs = options.stepMs ?? 1_000;
   let now = Date.now();
   await using sim = await startSimulator({ ...options.sim, clock: () => now });
-  return await withMockApiPort(sim.port, async () => {
+  const withPort = options.shareMockPort ?? true ? withMockApiPort : ownMockApiPort;
+  return await withPort(sim.port, async () => {
     const source = createHelixSource({
       clientId: sim.clientId,
       clientSecret: sim.clientSecret,
@@ -213,4 +219,14 @@ export async function runFidelity(options: FidelityOptions): Promise<FidelityRes
     await Promise.all(handling);
     return { reports, topic, events, staleFor };
   });
+}
+
+/** Sets `TWURPLE_MOCK_API_PORT` for this process alone (no other module in it uses twurple). */
+async function ownMockApiPort<T>(port: number, fn: () => Promise<T>): Promise<T> {
+  Deno.env.set("TWURPLE_MOCK_API_PORT", String(port));
+  try {
+    return await fn();
+  } finally {
+    Deno.env.delete("TWURPLE_MOCK_API_PORT");
+  }
 }
