@@ -10,11 +10,14 @@
  * scan period, absent from the topic), false ends (tombstones of streams
  * live in truth), duplicates within a scan, pages per scan.
  *
- * Four runs: EventSub off and on (the top 100 channels watched), each
- * without and with the false-end policy (a look-up's "gone" confirmed by a
- * second look-up). The first scan (an empty topic) is not judged.
+ * Runs: EventSub off and on (the top 100 channels watched), each with each
+ * false-end policy asked for: `none` (a look-up's "gone" ends the stream),
+ * `confirm` (a second look-up must say so too), `young` (the service's: a
+ * stream younger than the cache horizon is not ended on a look-up's word).
+ * The first scan (an empty topic) is not judged.
  *
  * Flags: --streams N (20000), --scans N (16), --churn X (1), --seed N (1),
+ * --eventsub off,on, --policies none,young (also: confirm),
  * --out PATH (bench/fidelity_results.json).
  *
  * @module
@@ -23,6 +26,7 @@
 import { parseArgs } from "node:util";
 import { runFidelity, type ScanReport } from "../tests/support/fidelity.ts";
 import { REALISTIC } from "../src/sim/options.ts";
+import { HOLD_YOUNG_MS } from "../src/scan/settle.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -32,6 +36,8 @@ const { values } = parseArgs({
     churn: { type: "string", default: "1" },
     seed: { type: "string", default: "1" },
     out: { type: "string", default: "bench/fidelity_results.json" },
+    eventsub: { type: "string", default: "off,on" },
+    policies: { type: "string", default: "none,young" },
   },
 });
 const streams = Number(values.streams);
@@ -39,7 +45,7 @@ const streams = Number(values.streams);
 /** One run's figures, over its judged scans. */
 interface Row {
   eventsub: boolean;
-  confirmEnds: boolean;
+  policy: Policy;
   scans: number;
   truth: number;
   pagesPerScan: number;
@@ -66,7 +72,21 @@ function percentile(xs: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function run(eventsub: boolean, confirmEnds: boolean): Promise<Row> {
+/**
+ * How a look-up's "gone" is taken: at its word (none), confirmed by a second look-up (confirm),
+ * or, for a stream younger than the cache horizon, not at all until it is older (young).
+ */
+type Policy = "none" | "confirm" | "young";
+
+/** The scan options of each policy. */
+const POLICIES: Record<Policy, Record<string, number>> = {
+  none: {},
+  // The simulator picks a cache node per request, so the second look-up needs no wait here.
+  confirm: { confirmEndsMs: 0 },
+  young: { holdYoungMs: HOLD_YOUNG_MS },
+};
+
+async function run(eventsub: boolean, policy: Policy): Promise<Row> {
   const started = performance.now();
   const { reports, staleFor } = await runFidelity({
     sim: { streams, churn: Number(values.churn), seed: Number(values.seed), ...REALISTIC },
@@ -74,8 +94,7 @@ async function run(eventsub: boolean, confirmEnds: boolean): Promise<Row> {
     scans: Number(values.scans),
     stepMs: 5_000,
     shareMockPort: false,
-    // The simulator picks a cache node per request, so the second look-up needs no wait here.
-    scan: confirmEnds ? { confirmEndsMs: 0 } : {},
+    scan: POLICIES[policy],
     onScan: (r) =>
       console.error(
         `  scan ${r.scan}: ${r.summary.result}, ${r.summary.pages} pages, ${r.truth} live, stale ${r.stale}, missed ${r.missed}, ends ${r.trueEnds} true / ${r.falseEnds} false, duplicates ${r.duplicates}`,
@@ -87,7 +106,7 @@ async function run(eventsub: boolean, confirmEnds: boolean): Promise<Row> {
   const falseEnds = sum((r) => r.falseEnds);
   return {
     eventsub,
-    confirmEnds,
+    policy,
     scans: judged.length,
     truth: Math.round(mean(judged.map((r) => r.truth))),
     pagesPerScan: Math.round(mean(judged.map((r) => r.summary.pages)) * 10) / 10,
@@ -106,24 +125,23 @@ async function run(eventsub: boolean, confirmEnds: boolean): Promise<Row> {
 }
 
 const rows: Row[] = [];
-for (const eventsub of [false, true]) {
-  for (const confirmEnds of [false, true]) {
-    console.error(
-      `EventSub ${eventsub ? "on" : "off"}, false-end policy ${confirmEnds ? "on" : "off"}:`,
-    );
-    rows.push(await run(eventsub, confirmEnds));
+for (const eventsub of values.eventsub!.split(",").map((v) => v === "on")) {
+  for (const policy of values.policies!.split(",") as Policy[]) {
+    if (!(policy in POLICIES)) throw new Error(`--policies: unknown policy ${policy}`);
+    console.error(`EventSub ${eventsub ? "on" : "off"}, false-end policy ${policy}:`);
+    rows.push(await run(eventsub, policy));
   }
 }
 
 console.log(
-  "| EventSub | confirm ends | pages/scan (max) | stale keys/scan | stale for, mean (p95) | missed/scan | false ends per 1,000 true ends | duplicates |",
+  "| EventSub | false-end policy | pages/scan (max) | stale keys/scan | stale for, mean (p95) | missed/scan | false ends per 1,000 true ends | duplicates |",
 );
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of rows) {
   console.log(
-    `| ${r.eventsub ? "on" : "off"} | ${
-      r.confirmEnds ? "on" : "off"
-    } | ${r.pagesPerScan} (${r.maxPagesPerScan}) | ${r.stalePerScan} | ${r.staleSecondsMean} s (${r.staleSecondsP95} s) | ${r.missedPerScan} | ${r.falseEndsPer1000} (${r.falseEnds} of ${r.trueEnds}) | ${r.duplicates} |`,
+    `| ${
+      r.eventsub ? "on" : "off"
+    } | ${r.policy} | ${r.pagesPerScan} (${r.maxPagesPerScan}) | ${r.stalePerScan} | ${r.staleSecondsMean} s (${r.staleSecondsP95} s) | ${r.missedPerScan} | ${r.falseEndsPer1000} (${r.falseEnds} of ${r.trueEnds}) | ${r.duplicates} |`,
   );
 }
 await Deno.writeTextFile(

@@ -129,6 +129,7 @@ function runOneScan(
     selection: config.filters,
     signal: options.signal,
     events: options.events,
+    holdYoungMs: config.scan.cacheHorizonMs || undefined,
   });
 }
 

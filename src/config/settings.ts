@@ -228,6 +228,12 @@ export const SETTINGS = {
     description: "how often a scheduled scan pages unsplit to find unlisted languages; 0 = never",
     parse: (name, raw) => parseDuration(name, raw, { minMs: 60_000 }),
   }),
+  HELIX_CACHE_HORIZON: setting({
+    default: "0",
+    description:
+      "a missing stream younger than this that a look-up calls gone is held, not ended (Helix's cache nodes learn of new streams minutes apart); 10m for Twitch, 0 = end at once",
+    parse: (name, raw) => parseDuration(name, raw, { minMs: 1_000 }),
+  }),
   HELIX_TIMEOUT_MS: setting({
     default: "10000",
     description: "timeout of one Helix request",

@@ -370,3 +370,24 @@ Deno.test("with confirmEndsMs a stream ends only when a second look-up finds it 
   assert.deepEqual(sink.written.map((r) => [r.key, r.value === null]), [["1", false], ["2", true]]);
   assert.deepEqual([...state!.keys()], ["1"]);
 });
+
+Deno.test("with holdYoungMs a young stream a look-up finds gone stays as it was; an old one ends", async () => {
+  const young = fakeStream("1", {
+    user_id: "42",
+    started_at: new Date(NOW - 120_000).toISOString(),
+  });
+  const old = fakeStream("2", {
+    user_id: "43",
+    started_at: new Date(NOW - 3_600_000).toISOString(),
+  });
+  const { sink, run } = scan({ listed: [], live: [] }, {
+    previous: stateOf(young, old),
+    holdYoungMs: 600_000,
+  });
+  const { summary, state } = await run;
+  assert.equal(summary.result, "ok");
+  assert.equal(summary.ended, 1);
+  assert.deepEqual(sink.written.map((r) => [r.key, r.value === null]), [["2", true]]);
+  // Held: looked up again at the next scan, ended once older than the horizon.
+  assert.deepEqual([...state!.keys()], ["1"]);
+});

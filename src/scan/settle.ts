@@ -9,7 +9,9 @@
  * Helix answers from cache nodes that disagree: one minutes behind has not
  * yet heard of a stream that another listed. With `confirmEndsMs`, a stream
  * a look-up found gone is looked up once more that long after, and ends only
- * if it is gone again (fewer false ends, a little more staleness).
+ * if it is gone again (fewer false ends, a little more staleness). With
+ * `holdYoungMs`, a stream younger than that is not ended on a look-up's word
+ * at all: the nodes that have not heard of it yet are the ones that say so.
  *
  * @module
  */
@@ -32,6 +34,12 @@ import { sleep } from "../util/retry.ts";
 
 /** Helix answers at most this many user ids in one look-up. */
 const LOOKUP_USERS = 100;
+/**
+ * How long Helix's cache nodes take to agree that a new stream exists: listed 30 s to 3 minutes
+ * after it starts, and nodes minutes apart (reports of up to 15 minutes are rare). What
+ * `HELIX_CACHE_HORIZON` should be against Twitch, and what the fidelity benchmark measures.
+ */
+export const HOLD_YOUNG_MS = 10 * 60_000;
 
 /** Phase 2: expire what is past 48 hours, look up the rest of the missing streams. */
 export async function settleMissing(state: ScanState): Promise<void> {
@@ -106,7 +114,9 @@ async function lookUp(
   });
   state.counts.lookups++;
   const outcome = resolveLookups(batch, page.streams, { seen: state.produced });
-  const records = options.final ? tombstones(state, outcome.ended, "ended") : [];
+  const records = options.final
+    ? tombstones(state, endedOrHeld(state, outcome.ended), "ended")
+    : [];
   // Live but outside the selection now (another category, below the top N): deselect.
   const [recovered, left] = partition(outcome.recovered, (s) => kept(state, s));
   records.push(...tombstones(state, left.map((s) => s.id), "deselected"));
@@ -116,6 +126,20 @@ async function lookUp(
   await write(state, records);
   const ended = new Set(outcome.ended);
   return options.final ? [] : batch.filter((m) => ended.has(m.id));
+}
+
+/**
+ * The streams a look-up found gone that end now. With `holdYoungMs`, one younger than that stays
+ * as it was (unresolved) until a later scan: Helix's cache nodes learn of a new stream minutes
+ * apart, so a node that has not yet heard of it answers that it is gone.
+ */
+function endedOrHeld(state: ScanState, ids: readonly string[]): string[] {
+  const { holdYoungMs, previous } = state.options;
+  if (holdYoungMs === undefined || previous === null) return [...ids];
+  const now = state.now();
+  const [held, ended] = partition(ids, (id) => now - previous.get(id)!.startedAt < holdYoungMs);
+  for (const id of held) state.unresolved.add(id);
+  return ended;
 }
 
 /** The tombstones of `ids` not yet written in this scan. */
