@@ -391,3 +391,20 @@ Deno.test("with holdYoungMs a young stream a look-up finds gone stays as it was;
   // Held: looked up again at the next scan, ended once older than the horizon.
   assert.deepEqual([...state!.keys()], ["1"]);
 });
+
+Deno.test("with holdYoungMs a young stream an event ended is not held", async () => {
+  const young = fakeStream("1", {
+    user_id: "42",
+    started_at: new Date(NOW - 120_000).toISOString(),
+  });
+  const ledger = new WatchLedger();
+  ledger.end(["1"], NOW - 1000);
+  const { sink, run } = scan({ listed: [], live: [] }, {
+    previous: stateOf(young),
+    holdYoungMs: 600_000,
+    events: ledger,
+  });
+  const { state } = await run;
+  assert.deepEqual(sink.written.map((r) => [r.key, r.value === null]), [["1", true]]);
+  assert.equal(state!.size, 0);
+});

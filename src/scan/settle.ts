@@ -137,7 +137,12 @@ function endedOrHeld(state: ScanState, ids: readonly string[]): string[] {
   const { holdYoungMs, previous } = state.options;
   if (holdYoungMs === undefined || previous === null) return [...ids];
   const now = state.now();
-  const [held, ended] = partition(ids, (id) => now - previous.get(id)!.startedAt < holdYoungMs);
+  const events = state.options.events;
+  const [held, ended] = partition(ids, (id) => {
+    const live = previous.get(id)!;
+    // An event that ended the broadcast settles it: nothing to wait for.
+    return now - live.startedAt < holdYoungMs && !events?.supersedes(live.userId, id, now);
+  });
   for (const id of held) state.unresolved.add(id);
   return ended;
 }
