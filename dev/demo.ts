@@ -7,8 +7,10 @@
  * (default every minute), --seconds N (stop by itself after N seconds),
  * --watch N (follow the top N channels over EventSub, default 10; 0 = off),
  * --churn X (how fast the simulated world changes, default 1; try 30 to see
- * watched channels go offline often), --port N (the status page's port,
- * default 8080; any free one when it is taken or 0), --hostile (hostile titles).
+ * watched channels go offline often), --realistic (the simulator behaves as
+ * Twitch's Helix is reported to: lagging cache nodes, late listings, a looping
+ * cursor; `SIM_REALISTIC=1`), --port N (the status page's port, default 8080;
+ * any free one when it is taken or 0), --hostile (hostile titles).
  * It prints the status page's URL; open it to watch the service work.
  *
  * @module
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     churn: { type: "string", default: "1" },
     port: { type: "string", default: "8080" },
     hostile: { type: "boolean", default: false },
+    realistic: { type: "boolean", default: false },
   },
 });
 
@@ -70,6 +73,7 @@ const service = new Deno.Command(Deno.execPath(), {
     SIM_STREAMS: values.streams!,
     SIM_CHURN: values.churn!,
     SIM_SEED: "1",
+    SIM_REALISTIC: String(values.realistic),
     WATCH_USER_LOGINS: watched.join(","),
     EVENTSUB_CHANNELS: String(watched.length),
     SCHEDULE: values.schedule!,

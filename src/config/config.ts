@@ -61,6 +61,8 @@ export interface Config {
     requestTimeoutMs: number;
     /** Milliseconds between audit scans that page unsplit; 0 = never. */
     auditIntervalMs: number;
+    /** A missing stream younger than this that a look-up calls gone is held; 0 = ended at once. */
+    cacheHorizonMs: number;
   };
   log: { level: LogLevel; format: LogFormat };
   http: { host: string; port: number };
@@ -143,6 +145,7 @@ export function parseConfig(
       concurrency: v.SCAN_CONCURRENCY,
       requestTimeoutMs: v.HELIX_TIMEOUT_MS,
       auditIntervalMs: v.SCAN_AUDIT_INTERVAL,
+      cacheHorizonMs: v.HELIX_CACHE_HORIZON,
     },
     log: {
       level: v.LOG_LEVEL,

@@ -180,3 +180,12 @@ Deno.test("HA and the session timeout reject values the broker or the service ca
     /KAFKA_SESSION_TIMEOUT_MS/,
   );
 });
+
+Deno.test("HELIX_CACHE_HORIZON defaults to 0 (end at once) and takes a duration", () => {
+  assert.equal(parseConfig(twitch).scan.cacheHorizonMs, 0);
+  assert.equal(parseConfig({ ...twitch, HELIX_CACHE_HORIZON: "10m" }).scan.cacheHorizonMs, 600_000);
+  assert.throws(
+    () => parseConfig({ ...twitch, HELIX_CACHE_HORIZON: "ten" }),
+    /HELIX_CACHE_HORIZON/,
+  );
+});

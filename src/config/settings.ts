@@ -239,6 +239,12 @@ export const SETTINGS = {
     description: "how often a scheduled scan pages unsplit to find unlisted languages; 0 = never",
     parse: (name, raw) => parseDuration(name, raw, { minMs: 60_000 }),
   }),
+  HELIX_CACHE_HORIZON: setting({
+    default: "0",
+    description:
+      "a missing stream younger than this that a look-up calls gone is held, not ended (Helix's cache nodes learn of new streams minutes apart); 10m for Twitch, 0 = end at once",
+    parse: (name, raw) => parseDuration(name, raw, { minMs: 1_000 }),
+  }),
   HELIX_TIMEOUT_MS: setting({
     default: "10000",
     description: "timeout of one Helix request",
@@ -337,6 +343,53 @@ export const SETTINGS = {
     description:
       "1: every fourth simulated title is hostile (markup, bidi overrides, emoji, length)",
     parse: integer(0, 1, "0 (ordinary titles) or 1 (hostile titles)"),
+  }),
+  SIM_CACHE_LAG_S: setting({
+    group: "sim",
+    default: String(SIM.cacheLagSeconds),
+    description:
+      "each simulated answer comes from one of several cache nodes up to this many seconds behind",
+    parse: integer(0, 3600, "seconds from 0 to 3600"),
+  }),
+  SIM_ONLINE_LAG_S: setting({
+    group: "sim",
+    default: String(SIM.onlineLagSeconds),
+    description: "seconds from a simulated stream.online until Get Streams lists the stream",
+    parse: integer(0, 3600, "seconds from 0 to 3600"),
+  }),
+  SIM_CURSOR_LOOP: setting({
+    group: "sim",
+    defaultText: "false",
+    description: "`true`: the last simulated page's cursor leads back to page 1",
+    parse: parseBoolean,
+  }),
+  SIM_EMPTY_PAGES: setting({
+    group: "sim",
+    default: String(SIM.emptyPageRate),
+    description:
+      "chance (0..1) that the last simulated page is first answered empty, with a cursor",
+    parse: number(0, 1, "a fraction from 0 to 1, e.g. 0.2"),
+  }),
+  SIM_BAD_CURSOR_RATE: setting({
+    group: "sim",
+    default: String(SIM.badCursorRate),
+    description:
+      "fraction (0..1) of simulated pages asked with a cursor answered 400 invalid cursor",
+    parse: number(0, 1, "a fraction from 0 to 1, e.g. 0.01"),
+  }),
+  SIM_REFILL_PER_MIN: setting({
+    group: "sim",
+    defaultText: "SIM_RATE_LIMIT",
+    description:
+      "points per minute the simulated bucket really refills (the headers still say SIM_RATE_LIMIT)",
+    parse: integer(1, 1_000_000, "points per minute from 1 to 1000000"),
+  }),
+  SIM_REALISTIC: setting({
+    group: "sim",
+    defaultText: "false",
+    description:
+      "`true`: Twitch-like cache lag (300 s), online lag (60 s), cursor loop, empty pages (0.2), bad cursors (0.01), refill 600; each overridable",
+    parse: parseBoolean,
   }),
   SIM_TOKEN_TTL: setting({
     group: "sim",

@@ -8,7 +8,7 @@
 
 import { ConfigError } from "./errors.ts";
 import { readSettings, type SettingName, settingsOf } from "./settings.ts";
-import { defaultSimulatorOptions, type SimulatorOptions } from "../sim/options.ts";
+import { defaultSimulatorOptions, REALISTIC, type SimulatorOptions } from "../sim/options.ts";
 
 /**
  * Reads the `SIM_*` variables over the simulator's defaults (unset or empty means the default).
@@ -33,7 +33,28 @@ export function parseSimOptions(env: Record<string, string | undefined>): Simula
     failAfter: v.SIM_FAIL_AFTER,
     tokenTtlSeconds: v.SIM_TOKEN_TTL,
     eventSubMaxCost: v.SIM_EVENTSUB_MAX_COST,
+    cacheLagSeconds: v.SIM_CACHE_LAG_S,
+    onlineLagSeconds: v.SIM_ONLINE_LAG_S,
+    cursorLoop: v.SIM_CURSOR_LOOP ?? false,
+    emptyPageRate: v.SIM_EMPTY_PAGES,
+    badCursorRate: v.SIM_BAD_CURSOR_RATE,
+    refillPerMinute: v.SIM_REFILL_PER_MIN,
   };
+  if (v.SIM_REALISTIC) {
+    // The preset fills in what was not set; a variable that was set wins.
+    const given = (name: SimSettingName) => (env[name] ?? "").trim() !== "";
+    const preset: [SimSettingName, keyof typeof REALISTIC][] = [
+      ["SIM_CACHE_LAG_S", "cacheLagSeconds"],
+      ["SIM_ONLINE_LAG_S", "onlineLagSeconds"],
+      ["SIM_CURSOR_LOOP", "cursorLoop"],
+      ["SIM_EMPTY_PAGES", "emptyPageRate"],
+      ["SIM_BAD_CURSOR_RATE", "badCursorRate"],
+      ["SIM_REFILL_PER_MIN", "refillPerMinute"],
+    ];
+    for (const [name, field] of preset) {
+      if (!given(name)) Object.assign(options, { [field]: REALISTIC[field] });
+    }
+  }
   if (options.expiredStreams > options.streams) {
     throw new ConfigError(
       "SIM_EXPIRED_STREAMS",

@@ -33,6 +33,12 @@ Deno.test("every SIM_ variable is read", () => {
     SIM_FAIL_AFTER: "300",
     SIM_TOKEN_TTL: "120",
     SIM_HOSTILE_TITLES: "1",
+    SIM_CACHE_LAG_S: "30",
+    SIM_ONLINE_LAG_S: "90",
+    SIM_CURSOR_LOOP: "true",
+    SIM_EMPTY_PAGES: "0.5",
+    SIM_BAD_CURSOR_RATE: "0.1",
+    SIM_REFILL_PER_MIN: "600",
   });
   assert.deepEqual(options, {
     ...defaultSimulatorOptions(),
@@ -49,6 +55,24 @@ Deno.test("every SIM_ variable is read", () => {
     failAfter: 300,
     tokenTtlSeconds: 120,
     hostileTitles: true,
+    cacheLagSeconds: 30,
+    onlineLagSeconds: 90,
+    cursorLoop: true,
+    emptyPageRate: 0.5,
+    badCursorRate: 0.1,
+    refillPerMinute: 600,
+  });
+});
+
+Deno.test("SIM_REALISTIC turns on every Helix quirk, and a quirk set on its own wins", () => {
+  assert.deepEqual(parseSimOptions({ SIM_REALISTIC: "1", SIM_CACHE_LAG_S: "0" }), {
+    ...defaultSimulatorOptions(),
+    cacheLagSeconds: 0,
+    onlineLagSeconds: 60,
+    cursorLoop: true,
+    emptyPageRate: 0.2,
+    badCursorRate: 0.01,
+    refillPerMinute: 600,
   });
 });
 

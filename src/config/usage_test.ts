@@ -16,7 +16,7 @@ Deno.test("--help has one line per setting with its meaning and default", () => 
 
 Deno.test("deno task sim --help lists the SIM_ settings with the command's own port", () => {
   const lines = settingLines(settingsOf("sim"), { SIM_PORT: "8090" });
-  assert.equal(lines.length, 14);
+  assert.equal(lines.length, 21);
   assert.equal(
     lines.find((l) => l.includes("SIM_PORT")),
     "  SIM_PORT                port of the simulator on localhost; 0 = any free port (default: 8090)",

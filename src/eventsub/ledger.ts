@@ -5,11 +5,18 @@
  * before a stream.online event must not bring back the broadcast before it.
  * Times are this machine's clock: when the event arrived, when the page did.
  *
+ * Comparing times is not enough against Helix's cache: a node minutes behind
+ * lists an ended broadcast in a page fetched after its stream.offline. A
+ * stream id is one broadcast, so an id that stream.offline ended stays ended:
+ * no page or look-up brings it back, for the 48 hours a broadcast can last
+ * (one id per ended broadcast).
+ *
  * @module
  */
 
 import type { EventVerdicts } from "../scan/state.ts";
 import type { StreamRecord } from "../scan/record.ts";
+import { MAX_BROADCAST_MS } from "../helix/stream.ts";
 
 /** What an event said about a channel, and when it arrived. */
 export interface Observation {
@@ -23,6 +30,30 @@ export interface Observation {
 /** The newest event per user id. Bounded by the watchlist (at most 100 channels). */
 export class WatchLedger implements EventVerdicts {
   #last = new Map<string, Observation>();
+  /** Stream ids that stream.offline ended, and when, oldest first. */
+  #ended = new Map<string, number>();
+
+  /** Notes that stream.offline ended these broadcasts at `at`: they stay ended for 48 hours. */
+  end(streamIds: Iterable<string>, at: number): void {
+    for (const id of streamIds) {
+      this.#ended.delete(id);
+      this.#ended.set(id, at);
+    }
+    for (const [id, endedAt] of this.#ended) {
+      if (endedAt > at - MAX_BROADCAST_MS) break;
+      this.#ended.delete(id);
+    }
+  }
+
+  /** Whether stream.offline ended this broadcast. */
+  ended(streamId: string): boolean {
+    return this.#ended.has(streamId);
+  }
+
+  /** How many ended broadcasts are kept. */
+  get endedCount(): number {
+    return this.#ended.size;
+  }
 
   /** Notes an event; an older one than what is known is ignored. Returns whether it was newer. */
   note(userId: string, observation: Observation): boolean {
@@ -39,7 +70,7 @@ export class WatchLedger implements EventVerdicts {
    * record must not follow it.
    */
   unsuperseded(batch: readonly StreamRecord[]): StreamRecord[] {
-    if (this.#last.size === 0) return [...batch];
+    if (this.#last.size === 0 && this.#ended.size === 0) return [...batch];
     return batch.filter((record) => {
       if (record.value === null) return true;
       const userId = /"user_id":"(\d+)"/.exec(record.value)?.[1];
@@ -58,10 +89,12 @@ export class WatchLedger implements EventVerdicts {
   }
 
   /**
-   * Whether an event newer than `fetchedAt` says that stream `streamId` of
-   * `userId` is over: the channel went offline, or online with another broadcast.
+   * Whether an event says that stream `streamId` of `userId` is over: stream.offline ended that
+   * broadcast (however new the page), or an event newer than `fetchedAt` says the channel went
+   * offline, or online with another broadcast.
    */
   supersedes(userId: string, streamId: string, fetchedAt: number): boolean {
+    if (this.#ended.has(streamId)) return true;
     const last = this.#last.get(userId);
     if (last === undefined || last.at <= fetchedAt) return false;
     return last.type === "offline" || last.streamId !== streamId;

@@ -41,3 +41,34 @@ Deno.test("a live record that waited while a newer offline event came is dropped
     ["2", "3", "4"],
   );
 });
+
+Deno.test("a broadcast stream.offline ended stays ended, however new the page that lists it", () => {
+  const ledger = new WatchLedger();
+  ledger.note("42", { type: "offline", at: 1000 });
+  ledger.end(["s1"], 1000);
+  // A cache node minutes behind still lists s1 in a page fetched after the event.
+  assert.equal(ledger.supersedes("42", "s1", 1000 + 300_000), true);
+  // The channel's next broadcast is another id, and passes.
+  ledger.note("42", { type: "online", at: 2000, streamId: "s2" });
+  assert.equal(ledger.supersedes("42", "s2", 2500), false);
+  assert.equal(ledger.supersedes("42", "s1", 2500), true);
+  const record = (key: string) => ({
+    key,
+    value: `{"id":"${key}","user_id":"42"}`,
+    timestamp: 9_000_000,
+    headers: {},
+  });
+  assert.deepEqual(ledger.unsuperseded([record("s1"), record("s2")]).map((r) => r.key), ["s2"]);
+});
+
+Deno.test("ended broadcasts are kept 48 hours, then forgotten", () => {
+  const ledger = new WatchLedger();
+  const hour = 3_600_000;
+  ledger.end(["old"], 0);
+  ledger.end(["newer"], 47 * hour);
+  assert.equal(ledger.ended("old"), true);
+  ledger.end(["newest"], 48 * hour + 1);
+  assert.equal(ledger.ended("old"), false);
+  assert.equal(ledger.ended("newer"), true);
+  assert.equal(ledger.endedCount, 2);
+});

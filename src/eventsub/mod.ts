@@ -189,6 +189,7 @@ export function startEventSub(options: EventSubOptions): EventSub {
         log.debug("Ignored {type} of unwatched user {userId}", { ...event });
         return;
       }
+      log.debug("{type} of {userLogin} ({userId}) arrived", { ...event });
       watcher.handle(event).then(
         (outcome) =>
           log.info("{type} of {userLogin} ({userId}): {result}", {
@@ -250,6 +251,7 @@ export function startEventSub(options: EventSubOptions): EventSub {
     },
     stop() {
       stopped = true;
+      watcher.close();
       conduit.stop();
     },
   };

@@ -1,7 +1,7 @@
 /**
- * What a watched channel's event does to the topic: stream.online fetches
- * the stream from Helix (retrying briefly while Helix's cache does not list
- * it yet) and produces its record; stream.offline produces the tombstones of
+ * What a watched channel's event does to the topic: stream.online waits for
+ * Helix to list the broadcast it named (minutes, batched with the other
+ * channels waiting: `online.ts`) and produces its record; stream.offline produces the tombstones of
  * the channel's live streams with `end-reason: offline`. Events of one
  * channel are handled in order. Helix, Kafka and the clock are parameters.
  *
@@ -9,11 +9,13 @@
  */
 
 import type { StreamSource } from "../helix/client.ts";
+import type { HelixStream } from "../helix/stream.ts";
 import type { LiveState } from "../scan/endings.ts";
 import { liveStream, type StreamRecord, streamRecord, tombstoneRecord } from "../scan/record.ts";
 import { type Selection, selects } from "../scan/selection.ts";
 import type { StreamEvent } from "./messages.ts";
 import { WatchLedger } from "./ledger.ts";
+import { type Listed, OnlineRetries, type Schedule } from "./online.ts";
 
 /** The edges and settings of the watcher. */
 export interface WatcherOptions {
@@ -26,10 +28,10 @@ export interface WatcherOptions {
   ledger: WatchLedger;
   /** The filters: a stream they do not select is not produced. */
   selection?: Selection;
-  /** Look-ups of a stream.online before giving up (default 5). */
-  onlineAttempts?: number;
-  /** Wait between those look-ups (default 500 ms). */
-  onlineRetryMs?: number;
+  /** How long after a stream.online to keep looking for its broadcast (default 3 minutes). */
+  onlineWaitMs?: number;
+  /** Runs the look-ups later (default `setTimeout`; tests pass a clock of their own). */
+  schedule?: Schedule;
   /** Milliseconds since the epoch (default `Date.now`). */
   now?: () => number;
   /** Called once records an event caused are acknowledged. */
@@ -50,15 +52,32 @@ export class Watcher {
   #online = new Map<string, string>();
   #queues = new Map<string, Promise<unknown>>();
   #now: () => number;
+  #retries: OnlineRetries;
+  /** The newest event of each channel: an older one stops waiting for Helix. */
+  #newest = new Map<string, StreamEvent>();
 
   /** @param options The edges. */
   constructor(options: WatcherOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#retries = new OnlineRetries({
+      source: options.source,
+      now: this.#now,
+      schedule: options.schedule,
+      maxWaitMs: options.onlineWaitMs,
+    });
+  }
+
+  /** Stops waiting for Helix to list new broadcasts (shutdown). */
+  close(): void {
+    this.#retries.close();
   }
 
   /** Handles an event after the channel's earlier ones. Rejects when Helix or Kafka fail. */
   handle(event: StreamEvent): Promise<EventOutcome> {
+    // A newer event of the channel ends the wait for the broadcast an older online announced.
+    this.#retries.cancel(event.userId);
+    this.#newest.set(event.userId, event);
     const before = this.#queues.get(event.userId) ?? Promise.resolve();
     const run = before.catch(() => {}).then(() => this.#handle(event));
     const tail = run.catch(() => {});
@@ -72,13 +91,19 @@ export class Watcher {
   async #handle(event: StreamEvent): Promise<EventOutcome> {
     const { ledger } = this.#options;
     if (event.type === "stream.offline") {
+      const before = ledger.latest(event.userId);
       ledger.note(event.userId, { type: "offline", at: event.receivedAt });
       const ids = streamsOf(this.#options.live(), event.userId);
       // A broadcast this watcher produced may be missing from the live set: a scan that began
-      // before its online event replaces the set with what it saw.
+      // before its online event replaces the set with what it saw. And the broadcast the last
+      // stream.online named ends too, whether or not Helix listed it yet: a scan running now may
+      // have written it.
       const online = this.#online.get(event.userId);
-      if (online !== undefined && !ids.includes(online)) ids.push(online);
+      const named = before?.type === "online" ? before.streamId : undefined;
+      for (const id of [online, named]) if (id !== undefined && !ids.includes(id)) ids.push(id);
       if (ids.length === 0) return { records: [], skipped: "no live stream of that channel known" };
+      // Before the write: from now on no page, however stale its cache node, brings them back.
+      ledger.end(ids, event.receivedAt);
       const records = ids.map((id) =>
         tombstoneRecord(id, { scanId: "eventsub", at: event.receivedAt, reason: "offline" })
       );
@@ -92,7 +117,10 @@ export class Watcher {
       at: event.receivedAt,
       ...(event.streamId ? { streamId: event.streamId } : {}),
     });
+    const newer = { records: [], skipped: "a newer event of the channel came" };
+    if (this.#newest.get(event.userId) !== event) return newer;
     const found = await this.#fetchOnline(event);
+    if (this.#newest.get(event.userId) !== event) return newer;
     if (found === null) return { records: [], skipped: "Helix did not list the stream in time" };
     const { stream, fetchedAt } = found;
     if (ledger.supersedes(event.userId, stream.id, fetchedAt)) {
@@ -115,24 +143,15 @@ export class Watcher {
   }
 
   /**
-   * The channel's stream from Helix: the event's broadcast, or a broadcast the topic does not
-   * hold yet. Helix's cache may lag: while it lists nothing or only the broadcast before, ask
-   * again; after the last attempt take what it lists.
+   * The channel's stream from Helix once it lists it: the broadcast the event named, or (an
+   * event without an id) a broadcast the topic does not hold and no event ended.
    */
-  async #fetchOnline(event: StreamEvent) {
-    const attempts = this.#options.onlineAttempts ?? 5;
-    const waitMs = this.#options.onlineRetryMs ?? 500;
-    for (let attempt = 1;; attempt++) {
-      const page = await this.#options.source.fetchPage({ user_id: [event.userId] }, { first: 1 });
-      const stream = page.streams.find((s) => s.id === event.streamId) ?? page.streams[0];
-      const fresh = stream !== undefined &&
-        (stream.id === event.streamId || !this.#options.live().has(stream.id));
-      if (fresh || (stream !== undefined && attempt >= attempts)) {
-        return { stream, fetchedAt: page.fetchedAt };
-      }
-      if (attempt >= attempts) return null;
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-    }
+  #fetchOnline(event: StreamEvent): Promise<Listed | null> {
+    const { ledger, live } = this.#options;
+    const accept = event.streamId
+      ? (s: HelixStream) => s.id === event.streamId
+      : (s: HelixStream) => !live().has(s.id) && !ledger.ended(s.id);
+    return this.#retries.wait(event.userId, accept);
   }
 }
 

@@ -10,7 +10,9 @@ import { liveStream, type StreamRecord } from "../scan/record.ts";
 const NOW = Date.parse("2026-11-29T12:00:00Z");
 
 function setup(live: HelixStream[], state: HelixStream[], options: Partial<WatcherOptions> = {}) {
-  const source = createFakeSource({ listed: live, now: () => NOW });
+  // Fake time: a look-up due in `ms` runs at once, with the clock moved on by `ms`.
+  const clock = { now: NOW + 5 };
+  const source = createFakeSource({ listed: live, now: () => clock.now });
   const sent: StreamRecord[] = [];
   const liveState: LiveState = new Map(state.map((s) => [s.id, liveStream(s)]));
   const ledger = new WatchLedger();
@@ -22,11 +24,16 @@ function setup(live: HelixStream[], state: HelixStream[], options: Partial<Watch
     },
     live: () => liveState,
     ledger,
-    onlineRetryMs: 1,
-    now: () => NOW + 5,
+    now: () => clock.now,
+    schedule: (ms, task) => {
+      setTimeout(() => {
+        clock.now += ms;
+        void task();
+      }, 0);
+    },
     ...options,
   });
-  return { source, sent, liveState, ledger, watcher };
+  return { source, sent, liveState, ledger, watcher, clock };
 }
 
 function event(type: StreamEvent["type"], userId: string, streamId?: string): StreamEvent {
@@ -69,7 +76,7 @@ Deno.test("stream.online fetches the stream by user id and writes Helix's object
   const s = fakeStream("9", { user_id: "42" });
   const { sent, source, liveState, watcher } = setup([s], []);
   await watcher.handle(event("stream.online", "42", "9"));
-  assert.deepEqual(source.calls.map((c) => c.query), [{ user_id: ["42"] }]);
+  assert.deepEqual(source.calls.map((c) => [c.query, c.first]), [[{ user_id: ["42"] }, 100]]);
   assert.equal(sent.length, 1);
   assert.equal(sent[0].key, "9");
   assert.deepEqual(JSON.parse(sent[0].value!), s);
@@ -95,20 +102,31 @@ Deno.test("stream.online asks again while Helix does not list the stream yet", a
   assert.deepEqual(sent.map((r) => r.key), ["9"]);
 });
 
-Deno.test("stream.online gives up when Helix never lists the stream", async () => {
-  const { sent, source, watcher } = setup([], [], { onlineAttempts: 3 });
+Deno.test("stream.online looks for minutes, then gives up when Helix never lists the stream", async () => {
+  const { sent, source, watcher, clock } = setup([], []);
   const outcome = await watcher.handle(event("stream.online", "42", "9"));
-  assert.equal(source.calls.length, 3);
+  // 1, 3, 7 and 15 s after the event, then every 10 s up to 3 minutes.
+  assert.equal(source.calls.length, 20);
+  assert.equal(clock.now - (NOW + 5), 175_000);
   assert.deepEqual(sent, []);
   assert.equal(outcome.skipped, "Helix did not list the stream in time");
 });
 
-Deno.test("an offline event after an online one of the same channel is handled after it", async () => {
+Deno.test("an offline event right after an online one ends its wait: only the broadcast's tombstone is written", async () => {
   const s = fakeStream("9", { user_id: "42" });
-  const { sent, watcher } = setup([s], []);
+  const { sent, watcher, ledger } = setup([s], []);
   const online = watcher.handle(event("stream.online", "42", "9"));
   const offline = watcher.handle({ ...event("stream.offline", "42"), receivedAt: NOW + 1 });
   await Promise.all([online, offline]);
+  assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["9", true]]);
+  assert.equal(ledger.ended("9"), true);
+});
+
+Deno.test("an offline event after an online one that was produced tombstones it", async () => {
+  const s = fakeStream("9", { user_id: "42" });
+  const { sent, watcher } = setup([s], []);
+  await watcher.handle(event("stream.online", "42", "9"));
+  await watcher.handle({ ...event("stream.offline", "42"), receivedAt: NOW + 1 });
   assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["9", false], ["9", true]]);
 });
 
@@ -129,4 +147,48 @@ Deno.test("stream.offline tombstones the broadcast the online event produced, ev
   liveState.clear();
   await watcher.handle({ ...event("stream.offline", "42"), receivedAt: NOW + 10 });
   assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["7", false], ["7", true]]);
+});
+
+Deno.test("after stream.offline, a lagging look-up that still lists the broadcast does not bring it back", async () => {
+  const s = fakeStream("1", { user_id: "42" });
+  // Helix's cache still lists the ended broadcast for minutes.
+  const { sent, liveState, watcher, ledger } = setup([s], [s]);
+  await watcher.handle(event("stream.offline", "42"));
+  assert.equal(ledger.supersedes("42", "1", NOW + 300_000), true);
+  // A stream.online of the same channel before Helix lists its new broadcast: the old one
+  // that Helix still shows is not produced again.
+  const outcome = await watcher.handle(event("stream.online", "42", "2"));
+  assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["1", true]]);
+  assert.equal(outcome.records.length, 0);
+  assert.equal(liveState.has("1"), false);
+});
+
+Deno.test("stream.offline ends the broadcast its stream.online named, even one the topic never held", async () => {
+  const { watcher, ledger } = setup([], []);
+  await watcher.handle(event("stream.online", "42", "9"));
+  await watcher.handle(event("stream.offline", "42"));
+  assert.equal(ledger.ended("9"), true);
+});
+
+Deno.test("channels waiting for Helix are looked up together, one Get Streams for all", async () => {
+  const a = fakeStream("9", { user_id: "42" });
+  const b = fakeStream("8", { user_id: "43" });
+  const { sent, source, watcher } = setup([a, b], []);
+  await Promise.all([
+    watcher.handle(event("stream.online", "42", "9")),
+    watcher.handle(event("stream.online", "43", "8")),
+  ]);
+  assert.deepEqual(source.calls.map((c) => c.query.user_id), [["42", "43"]]);
+  assert.deepEqual(sent.map((r) => r.key).sort(), ["8", "9"]);
+});
+
+Deno.test("stream.offline ends the wait of the channel's online at once, and is handled", async () => {
+  const old = fakeStream("1", { user_id: "42" });
+  const { sent, source, watcher } = setup([], [old]);
+  const online = watcher.handle(event("stream.online", "42", "9"));
+  const offline = watcher.handle({ ...event("stream.offline", "42"), receivedAt: NOW + 1 });
+  assert.equal((await online).skipped, "a newer event of the channel came");
+  await offline;
+  assert.equal(source.calls.length, 0);
+  assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["1", true], ["9", true]]);
 });

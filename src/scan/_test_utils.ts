@@ -42,6 +42,8 @@ export interface FakeSourceOptions {
   onCall?: (call: FakeCall) => void;
   /** The clock stamped on pages (default `Date.now`). */
   now?: () => number;
+  /** The last page carries a cursor back to page 1, as Helix's sometimes does. */
+  loop?: boolean;
 }
 
 /** A look-up and what it answered. */
@@ -126,7 +128,11 @@ export function createFakeSource(options: FakeSourceOptions): FakeSource {
       const offset = cursor === undefined ? 0 : Number(cursor);
       const size = Math.min(first, options.pageSize ?? 100);
       const streams = all.slice(offset, offset + size);
-      const next = offset + size < all.length ? String(offset + size) : undefined;
+      const next = offset + size < all.length
+        ? String(offset + size)
+        : options.loop && all.length > 0
+        ? "0"
+        : undefined;
       const page = { streams, cursor: next, fetchedAt: now() };
       pages.push(page);
       return page;

@@ -15,7 +15,10 @@
  * @module
  */
 
-import type { HelixQuery } from "../helix/client.ts";
+import { getLogger } from "@logtape/logtape";
+import { HelixError, type HelixQuery, type StreamPage } from "../helix/client.ts";
+import { sleep } from "../util/retry.ts";
+import { LaneTrail, pageBound } from "./paging.ts";
 import { runPool } from "./pool.ts";
 import { nextState } from "./endings.ts";
 import type { LiveSet } from "./live_set.ts";
@@ -34,6 +37,19 @@ import {
 import { settleMissing } from "./settle.ts";
 
 export type { ScanFailure, ScanOptions, ScanStage } from "./state.ts";
+
+const log = getLogger(["datagen", "scan"]);
+
+/** Asks of one cursor that Helix called invalid, before the lane starts again from page 1. */
+const BAD_CURSOR_ATTEMPTS = 3;
+/** Times a lane may start again from page 1 after a cursor Helix kept refusing. */
+const LANE_RESTARTS = 2;
+
+/** How a scan's lanes page: the bound on pages, and whether a loop was logged yet. */
+interface Paging {
+  readonly bound: number;
+  loopLogged: boolean;
+}
 
 /** How a scan ended. */
 export type ScanResult = "ok" | "failed" | "aborted";
@@ -103,13 +119,17 @@ export async function runScan(options: ScanOptions): Promise<ScanOutcome> {
 
 /** Phase 1: every query's pages, produced as they arrive. */
 async function fetchPages(state: ScanState): Promise<void> {
-  const { plan, concurrency } = state.options;
+  const { plan, concurrency, previous } = state.options;
+  const paging: Paging = {
+    bound: pageBound({ expected: previous?.size ?? 0, lanes: plan.queries.length }),
+    loopLogged: false,
+  };
   try {
     await runPool(
       plan.queries,
       concurrency,
       (query, index) =>
-        fetchQuery(state, index, query).catch((error) => {
+        fetchQuery(state, index, query, paging).catch((error) => {
           // One broken query makes the scan incomplete: stop the others too.
           state.abort.abort();
           throw error;
@@ -125,12 +145,24 @@ async function fetchPages(state: ScanState): Promise<void> {
   );
 }
 
-async function fetchQuery(state: ScanState, index: number, query: HelixQuery): Promise<void> {
-  const { source, maxStreams } = state.options;
+async function fetchQuery(
+  state: ScanState,
+  index: number,
+  query: HelixQuery,
+  paging: Paging,
+): Promise<void> {
+  const { maxStreams } = state.options;
   const { counts, dedupe } = state;
+  const trail = new LaneTrail();
   let cursor: string | undefined;
-  do {
+  let restarts = 0;
+  for (;;) {
     if (state.abort.signal.aborted) throw new Error("the scan was stopped");
+    if (counts.pages >= paging.bound) {
+      throw new Error(
+        `Helix kept answering pages past ${paging.bound}, more than the streams expected allow; the scan stopped there`,
+      );
+    }
     let first = 100;
     if (maxStreams !== undefined) {
       const left = maxStreams - (counts.streams - dedupe.counts.duplicates);
@@ -140,13 +172,21 @@ async function fetchQuery(state: ScanState, index: number, query: HelixQuery): P
       }
       first = Math.min(first, left);
     }
-    const page = await source.fetchPage(query, {
-      cursor,
-      first,
-      signal: state.abort.signal,
-      lane: index,
-    });
+    const page = await fetchWithCursor(state, index, query, { cursor, first });
+    if (page === "restart") {
+      if (++restarts > LANE_RESTARTS) {
+        throw new Error("Helix refused the cursor of this lane again and again (invalid cursor)");
+      }
+      trail.restart();
+      cursor = undefined;
+      continue;
+    }
     counts.pages++;
+    const loop = trail.loopsBack(page.streams);
+    if (loop !== null) {
+      logLoop(paging, index, loop);
+      break;
+    }
     counts.streams += page.streams.length;
     for (const s of page.streams) {
       state.lowestViewers = Math.min(state.lowestViewers, s.viewer_count);
@@ -155,8 +195,49 @@ async function fetchQuery(state: ScanState, index: number, query: HelixQuery): P
     state.lastPageAt = Math.max(state.lastPageAt, page.fetchedAt);
     await produce(state, dedupe.add(index, see(state, page.streams, page.fetchedAt)));
     cursor = page.cursor;
-  } while (cursor !== undefined);
+    if (cursor === undefined) break;
+    if (trail.seenCursor(cursor)) {
+      logLoop(paging, index, "cursor came back");
+      break;
+    }
+  }
   await produce(state, dedupe.finish(index));
+}
+
+/**
+ * One page of a lane. Helix sometimes calls a good cursor invalid (400): ask again a few times,
+ * then tell the lane to start again from page 1 ("restart") instead of failing the scan.
+ */
+async function fetchWithCursor(
+  state: ScanState,
+  lane: number,
+  query: HelixQuery,
+  options: { cursor?: string; first: number },
+): Promise<StreamPage | "restart"> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await state.options.source.fetchPage(query, {
+        ...options,
+        signal: state.abort.signal,
+        lane,
+      });
+    } catch (error) {
+      const refused = error instanceof HelixError && error.status === 400;
+      if (!refused || options.cursor === undefined) throw error;
+      if (attempt >= BAD_CURSOR_ATTEMPTS) return "restart";
+      await sleep(state.options.cursorRetryMs ?? 250, state.abort.signal);
+    }
+  }
+}
+
+/** Logs, once per scan, that a lane came back to ground it had covered. */
+function logLoop(paging: Paging, lane: number, sign: string): void {
+  if (paging.loopLogged) return;
+  paging.loopLogged = true;
+  log.debug("A lane's pages came back to where they started ({sign}); the lane ends there", {
+    sign,
+    lane,
+  });
 }
 
 /** Phase 3: flush, then the state that follows, with only acknowledged tombstones removed. */

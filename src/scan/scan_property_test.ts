@@ -1,6 +1,6 @@
 /**
  * Property tests of the scan: random worlds and random fault schedules
- * (Helix errors and hanging calls, a Kafka failure at any write or at the
+ * (Helix errors, invalid cursors, a looping last cursor and hanging calls, a Kafka failure at any write or at the
  * flush, an abort at any call or write), each checked against the scan's
  * invariants. Seeded: set SCAN_PROPERTY_SEED to replay a run; a failure
  * names the seed of its schedule.
@@ -11,7 +11,7 @@ import { runScan, type ScanOutcome } from "./scan.ts";
 import type { LiveState } from "./endings.ts";
 import { type HelixStream, MAX_BROADCAST_MS } from "../helix/stream.ts";
 import { liveStream } from "./record.ts";
-import type { HelixQuery } from "../helix/client.ts";
+import { HelixError, type HelixQuery } from "../helix/client.ts";
 import {
   createFakeSource,
   createMemorySink,
@@ -38,6 +38,12 @@ interface Schedule {
   pageSize: number;
   /** Per call: the chance of an error. */
   errorRate: number;
+  /** The last page's cursor leads back to page 1. */
+  loop: boolean;
+  /** A look-up's "gone" is confirmed by a second look-up. */
+  confirmEnds: boolean;
+  /** Per call with a cursor: the chance of a 400 invalid cursor. */
+  badCursorRate: number;
   /** Per call: the chance of hanging (only when an abort is scheduled). */
   hangRate: number;
   abortAtCall?: number;
@@ -94,10 +100,14 @@ function generate(rng: Prng): Schedule {
       if (rng.chance(0.9)) listed.push(s);
     }
   }
-  // Paging shows some streams twice, at a later position.
+  // Helix lists by viewers; paging shows some streams twice, at a later position with the
+  // lower viewer count that moved them there.
+  listed.sort((a, b) => b.viewer_count - a.viewer_count);
   for (let k = rng.int(0, 3); k > 0 && listed.length > 0; k--) {
     const at = rng.int(0, listed.length - 1);
-    listed.splice(rng.int(at, listed.length), 0, listed[at]);
+    const to = rng.int(at + 1, listed.length);
+    const viewers = Math.min(listed[at].viewer_count, listed[to - 1].viewer_count);
+    listed.splice(to, 0, { ...listed[at], viewer_count: viewers });
   }
   const abort = rng.int(0, 2);
   // A narrowed language filter, a top N, or the whole directory.
@@ -116,6 +126,9 @@ function generate(rng: Prng): Schedule {
     concurrency: rng.int(1, 4),
     pageSize: rng.pick([2, 5, 10, 100]),
     errorRate: rng.chance(0.3) ? 0.1 : 0,
+    loop: rng.chance(0.3),
+    confirmEnds: rng.chance(0.3),
+    badCursorRate: rng.chance(0.2) ? 0.3 : 0,
     hangRate: abort === 0 ? 0 : 0.2,
     abortAtCall: abort === 1 ? rng.int(0, 12) : undefined,
     abortAtWrite: abort === 2 ? rng.int(0, 8) : undefined,
@@ -145,16 +158,23 @@ async function run(schedule: Schedule, rng: Prng): Promise<Run> {
     live: schedule.live,
     pageSize: schedule.pageSize,
     now: () => NOW,
+    loop: schedule.loop,
     onCall: (call) => {
       if (call.index === schedule.abortAtCall) abortSoon();
     },
-    fault: () => {
+    fault: (call) => {
       if (rng.chance(schedule.hangRate)) {
         // Shutdown arrives while the call is pending (a slow answer, a rate-limit wait).
         abortSoon();
         return "hang";
       }
       if (rng.chance(schedule.errorRate)) return new Error("Helix answered 503");
+      if (call.cursor !== undefined && rng.chance(schedule.badCursorRate)) {
+        return new HelixError("Helix answered 400 (invalid cursor)", {
+          status: 400,
+          retryable: false,
+        });
+      }
       return undefined;
     },
   });
@@ -176,6 +196,8 @@ async function run(schedule: Schedule, rng: Prng): Promise<Run> {
     maxStreams: schedule.maxStreams,
     signal: shutdown.signal,
     now: () => NOW,
+    cursorRetryMs: 0,
+    confirmEndsMs: schedule.confirmEnds ? 0 : undefined,
   });
   const returnedAt = performance.now();
   // A hanging call that no abort reached would hang the scan: end it now.

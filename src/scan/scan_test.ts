@@ -312,3 +312,99 @@ Deno.test("a scan reports the rate-limit points it paid and how long they take a
   // 3 points at 800 a minute: 225 ms.
   assert.equal(summary.rateBoundMs, 225);
 });
+
+/** A source whose look-ups come from cache nodes that disagree: the n-th answer is `answers[n]`. */
+function flappingLookups(listed: HelixStream[], answers: HelixStream[][]) {
+  const lookups: string[][] = [];
+  const source = createFakeSource({ listed, now: () => NOW });
+  return {
+    lookups,
+    source: {
+      ...source,
+      fetchPage(query: Parameters<typeof source.fetchPage>[0], options = {}) {
+        if (query.user_id === undefined) return source.fetchPage(query, options);
+        lookups.push([...query.user_id]);
+        return Promise.resolve({ streams: answers[lookups.length - 1] ?? [], fetchedAt: NOW });
+      },
+    },
+  };
+}
+
+Deno.test("without a confirmation, one lagging node's empty look-up ends a live stream", async () => {
+  const s = fakeStream("1", { user_id: "42" });
+  const { source } = flappingLookups([], [[], [s]]);
+  const sink = createMemorySink();
+  const { summary } = await runScan({
+    source,
+    sink,
+    plan: { queries: [{}], sharded: false },
+    previous: stateOf(s),
+    scanId: "scan-1",
+    concurrency: 1,
+    now: () => NOW,
+  });
+  assert.equal(summary.ended, 1);
+  assert.deepEqual(sink.written.map((r) => [r.key, r.value === null]), [["1", true]]);
+});
+
+Deno.test("with confirmEndsMs a stream ends only when a second look-up finds it gone too", async () => {
+  const live = fakeStream("1", { user_id: "42" });
+  const gone = fakeStream("2", { user_id: "43" });
+  // First answer (a lagging node): neither. Second: `1` is live after all.
+  const { source, lookups } = flappingLookups([], [[], [live]]);
+  const sink = createMemorySink();
+  const { summary, state } = await runScan({
+    source,
+    sink,
+    plan: { queries: [{}], sharded: false },
+    previous: stateOf(live, gone),
+    scanId: "scan-1",
+    concurrency: 1,
+    now: () => NOW,
+    confirmEndsMs: 0,
+  });
+  assert.deepEqual(lookups, [["42", "43"], ["42", "43"]]);
+  assert.equal(summary.result, "ok");
+  assert.equal(summary.recovered, 1);
+  assert.equal(summary.ended, 1);
+  assert.deepEqual(sink.written.map((r) => [r.key, r.value === null]), [["1", false], ["2", true]]);
+  assert.deepEqual([...state!.keys()], ["1"]);
+});
+
+Deno.test("with holdYoungMs a young stream a look-up finds gone stays as it was; an old one ends", async () => {
+  const young = fakeStream("1", {
+    user_id: "42",
+    started_at: new Date(NOW - 120_000).toISOString(),
+  });
+  const old = fakeStream("2", {
+    user_id: "43",
+    started_at: new Date(NOW - 3_600_000).toISOString(),
+  });
+  const { sink, run } = scan({ listed: [], live: [] }, {
+    previous: stateOf(young, old),
+    holdYoungMs: 600_000,
+  });
+  const { summary, state } = await run;
+  assert.equal(summary.result, "ok");
+  assert.equal(summary.ended, 1);
+  assert.deepEqual(sink.written.map((r) => [r.key, r.value === null]), [["2", true]]);
+  // Held: looked up again at the next scan, ended once older than the horizon.
+  assert.deepEqual([...state!.keys()], ["1"]);
+});
+
+Deno.test("with holdYoungMs a young stream an event ended is not held", async () => {
+  const young = fakeStream("1", {
+    user_id: "42",
+    started_at: new Date(NOW - 120_000).toISOString(),
+  });
+  const ledger = new WatchLedger();
+  ledger.end(["1"], NOW - 1000);
+  const { sink, run } = scan({ listed: [], live: [] }, {
+    previous: stateOf(young),
+    holdYoungMs: 600_000,
+    events: ledger,
+  });
+  const { state } = await run;
+  assert.deepEqual(sink.written.map((r) => [r.key, r.value === null]), [["1", true]]);
+  assert.equal(state!.size, 0);
+});

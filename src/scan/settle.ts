@@ -6,6 +6,13 @@
  * deselected (another category, below the MAX_STREAMS cut). A look-up that
  * fails or is stopped leaves its streams and all later ones as they were.
  *
+ * Helix answers from cache nodes that disagree: one minutes behind has not
+ * yet heard of a stream that another listed. With `confirmEndsMs`, a stream
+ * a look-up found gone is looked up once more that long after, and ends only
+ * if it is gone again (fewer false ends, a little more staleness). With
+ * `holdYoungMs`, a stream younger than that is not ended on a look-up's word
+ * at all: the nodes that have not heard of it yet are the ones that say so.
+ *
  * @module
  */
 
@@ -23,9 +30,16 @@ import {
   tombstone,
   write,
 } from "./state.ts";
+import { sleep } from "../util/retry.ts";
 
 /** Helix answers at most this many user ids in one look-up. */
 const LOOKUP_USERS = 100;
+/**
+ * How long Helix's cache nodes take to agree that a new stream exists: listed 30 s to 3 minutes
+ * after it starts, and nodes minutes apart (reports of up to 15 minutes are rare). What
+ * `HELIX_CACHE_HORIZON` should be against Twitch, and what the fidelity benchmark measures.
+ */
+export const HOLD_YOUNG_MS = 10 * 60_000;
 
 /** Phase 2: expire what is past 48 hours, look up the rest of the missing streams. */
 export async function settleMissing(state: ScanState): Promise<void> {
@@ -42,22 +56,14 @@ export async function settleMissing(state: ScanState): Promise<void> {
     for (const m of lookup) state.unresolved.add(m.id);
     return;
   }
-  const batches = byUser(lookup, LOOKUP_USERS);
-  for (const [i, batch] of batches.entries()) {
-    if (!goOn(state)) {
-      // An unanswered look-up proves nothing: keep those streams as they were.
-      for (const m of batches.slice(i).flat()) state.unresolved.add(m.id);
-      return;
-    }
-    try {
-      await lookUp(state, batch);
-    } catch (error) {
-      fail(state, classify(state, error, "lookup"));
-      for (const m of batches.slice(i).flat()) {
-        if (!state.tombstones.has(m.id) && !state.observed.has(m.id)) state.unresolved.add(m.id);
-      }
-      return;
-    }
+  // With a confirmation, a first round's "gone" is asked again a moment later: one lagging
+  // cache node's empty answer must not end a live stream.
+  const confirmMs = state.options.confirmEndsMs;
+  const gone = await lookUpAll(state, lookup, { final: confirmMs === undefined });
+  if (gone === null) return;
+  if (gone.length > 0 && confirmMs !== undefined) {
+    await sleep(confirmMs, state.abort.signal);
+    if ((await lookUpAll(state, gone, { final: true })) === null) return;
   }
   state.settled = true;
 }
@@ -74,8 +80,43 @@ function goOn(state: ScanState): boolean {
   return false;
 }
 
-/** Looks up one batch of missing streams and writes what the answer shows. */
-async function lookUp(state: ScanState, batch: readonly Missing[]): Promise<void> {
+/**
+ * Looks up `missing` in batches; with `final`, writes the tombstones of those gone, otherwise
+ * returns them. Returns null when a look-up failed or the scan stopped (the rest stay as they
+ * were, unresolved).
+ */
+async function lookUpAll(
+  state: ScanState,
+  missing: readonly Missing[],
+  options: { final: boolean },
+): Promise<Missing[] | null> {
+  const gone: Missing[] = [];
+  const batches = byUser(missing, LOOKUP_USERS);
+  for (const [i, batch] of batches.entries()) {
+    if (!goOn(state)) {
+      // An unanswered look-up proves nothing: keep those streams as they were.
+      for (const m of [...batches.slice(i).flat(), ...gone]) state.unresolved.add(m.id);
+      return null;
+    }
+    try {
+      gone.push(...await lookUp(state, batch, options));
+    } catch (error) {
+      fail(state, classify(state, error, "lookup"));
+      for (const m of [...batches.slice(i).flat(), ...gone]) {
+        if (!state.tombstones.has(m.id) && !state.observed.has(m.id)) state.unresolved.add(m.id);
+      }
+      return null;
+    }
+  }
+  return gone;
+}
+
+/** Looks up one batch of missing streams and writes what the answer shows; returns those gone. */
+async function lookUp(
+  state: ScanState,
+  batch: readonly Missing[],
+  options: { final: boolean },
+): Promise<Missing[]> {
   const userIds = [...new Set(batch.map((m) => m.userId))];
   const page = await state.options.source.fetchPage({ user_id: userIds }, {
     first: 100,
@@ -83,7 +124,9 @@ async function lookUp(state: ScanState, batch: readonly Missing[]): Promise<void
   });
   state.counts.lookups++;
   const outcome = resolveLookups(batch, page.streams, { seen: state.produced });
-  const records = tombstones(state, outcome.ended, "ended");
+  const records = options.final
+    ? tombstones(state, endedOrHeld(state, outcome.ended), "ended")
+    : [];
   // Live but outside the selection now (another category, below the top N): deselect.
   const [recovered, left] = partition(outcome.recovered, (s) => kept(state, s));
   records.push(...tombstones(state, left.map((s) => s.id), "deselected"));
@@ -91,6 +134,27 @@ async function lookUp(state: ScanState, batch: readonly Missing[]): Promise<void
   const discovered = outcome.discovered.filter((s) => kept(state, s));
   await produce(state, see(state, [...recovered, ...discovered], state.now()));
   await write(state, records);
+  const ended = new Set(outcome.ended);
+  return options.final ? [] : batch.filter((m) => ended.has(m.id));
+}
+
+/**
+ * The streams a look-up found gone that end now. With `holdYoungMs`, one younger than that stays
+ * as it was (unresolved) until a later scan: Helix's cache nodes learn of a new stream minutes
+ * apart, so a node that has not yet heard of it answers that it is gone.
+ */
+function endedOrHeld(state: ScanState, ids: readonly string[]): string[] {
+  const { holdYoungMs, previous } = state.options;
+  if (holdYoungMs === undefined || previous === null) return [...ids];
+  const now = state.now();
+  const events = state.options.events;
+  const [held, ended] = partition(ids, (id) => {
+    const live = previous.get(id)!;
+    // An event that ended the broadcast settles it: nothing to wait for.
+    return now - live.startedAt < holdYoungMs && !events?.supersedes(live.userId, id, now);
+  });
+  for (const id of held) state.unresolved.add(id);
+  return ended;
 }
 
 /** The tombstones of `ids` not yet written in this scan. */

@@ -57,6 +57,15 @@ export interface ScanOptions {
   now?: () => number;
   /** Newer events (EventSub) that may overrule a page: such a stream is not written. */
   events?: EventVerdicts;
+  /** Wait before asking again for a cursor Helix called invalid (default 250 ms). */
+  cursorRetryMs?: number;
+  /** Confirm a look-up's "gone" by a second look-up this long after (unset: end at once). */
+  confirmEndsMs?: number;
+  /**
+   * A missing stream that started less than this long ago and that a look-up found gone stays
+   * as it was, to be looked up again at the next scan (unset: ended at once).
+   */
+  holdYoungMs?: number;
 }
 
 /** What real-time events say about a stream that a page listed. */

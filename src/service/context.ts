@@ -65,6 +65,7 @@ export function runOneScan(context: ServiceContext, options: OneScanOptions): Pr
     selection: config.filters,
     signal: options.signal,
     events: options.events,
+    holdYoungMs: config.scan.cacheHorizonMs || undefined,
   });
 }
 

@@ -94,6 +94,8 @@ Deno.test("a stream the watchlist produced while a scan settled stays live, and 
     send: handOver.send,
     live: handOver.live,
     ledger,
+    // Fake time: a look-up after stream.online runs at once.
+    schedule: (_ms, task) => void setTimeout(() => void task(), 0),
   });
   // Scan 1 lists only a (paged before y went live); y goes live while it looks up `gone`.
   let handled: Promise<unknown> = Promise.resolve();

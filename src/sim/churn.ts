@@ -12,7 +12,7 @@
  */
 
 import { MAX_BROADCAST_MS } from "../helix/stream.ts";
-import { addStream, reorder, type World } from "./world.ts";
+import { addStream, endStream, reorder, type World } from "./world.ts";
 
 /** Length of one step in milliseconds. */
 export const STEP_MS = 75;
@@ -76,7 +76,7 @@ export function advanceWorld(
   for (let k = 0; k < ends; k++) {
     const index = world.order[rng.int(0, live - 1)];
     if (world.live[index] === 0) continue;
-    world.live[index] = 0;
+    endStream(world, index, now);
     changed.push(index);
     report.ended++;
     if (restartRate > 0 && rng.chance(restartRate)) {
@@ -93,7 +93,7 @@ export function advanceWorld(
   // Restarts take the place of some new channels, so the number of live streams stays level.
   const starts = rng.roundStochastic(world.options.streams * survivors * (1 - restartRate));
   for (let k = 0; k < starts; k++) {
-    changed.push(addStream(world, Math.floor(now / 1000) * 1000));
+    changed.push(addStream(world, Math.floor(now / 1000) * 1000, now));
   }
   report.started = starts;
 
@@ -112,8 +112,9 @@ function restartChannels(world: World, now: number, changed: number[]): number {
     }
     const current = world.restartedAs.get(restart.owner) ?? restart.owner;
     if (world.live[current] === 1) continue;
-    const index = addStream(world, Math.floor(now / 1000) * 1000);
+    const index = addStream(world, Math.floor(now / 1000) * 1000, now);
     world.owner[index] = restart.owner;
+    world.previous[index] = current;
     world.restartedAs.set(restart.owner, index);
     changed.push(index);
     restarted++;
@@ -131,7 +132,7 @@ function endExpired(world: World, now: number, changed: number[]): number {
     const index = world.order[p];
     if (index < world.options.expiredStreams || world.live[index] === 0) continue;
     if (now - world.startedAt[index] >= MAX_BROADCAST_MS) {
-      world.live[index] = 0;
+      endStream(world, index, now);
       changed.push(index);
       ended++;
     }

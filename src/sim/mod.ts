@@ -65,6 +65,7 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
     churn: settings.churn,
     restartRate: settings.restartRate,
     epoch: Math.floor(clock() / 1000) * 1000,
+    keepEndedMs: settings.cacheLagSeconds * 1000,
   });
   const state: ServerState = {
     options: settings,
@@ -75,6 +76,7 @@ export async function startSimulator(options: Partial<SimulatorOptions> = {}): P
     }),
     buckets: new Map(),
     faults: new Prng(hash32(settings.seed, 0xfa17)),
+    quirks: new Prng(hash32(settings.seed, 0xcace)),
     cursorKey: crypto.getRandomValues(new Uint32Array(1))[0],
     cursorNonce: 0,
     stats: { requests: 0, byStatus: {}, rateLimited: 0, tokensIssued: 0, pagesServed: 0 },

@@ -47,6 +47,24 @@ export interface SimulatorOptions {
   clientId: string;
   /** The client secret the simulator accepts. */
   clientSecret: string;
+  /**
+   * Seconds of Helix's cache: each answer comes from one of several cache nodes, each serving a
+   * snapshot up to this old (`SIM_CACHE_LAG_S`, default 0 = one coherent, current answer).
+   */
+  cacheLagSeconds: number;
+  /** Seconds from a new stream's stream.online until Helix lists it (`SIM_ONLINE_LAG_S`, default 0). */
+  onlineLagSeconds: number;
+  /** The last page still carries a cursor, and it leads back to page 1 (`SIM_CURSOR_LOOP`). */
+  cursorLoop: boolean;
+  /** Chance (0..1) that the page before the last comes back empty, with a cursor (`SIM_EMPTY_PAGES`). */
+  emptyPageRate: number;
+  /** Chance (0..1) that a page asked with a cursor is a 400 "invalid cursor" (`SIM_BAD_CURSOR_RATE`). */
+  badCursorRate: number;
+  /**
+   * Points per minute the bucket really refills while the headers advertise `rateLimit`
+   * (`SIM_REFILL_PER_MIN`; default: `rateLimit`).
+   */
+  refillPerMinute?: number;
   /** The clock, in milliseconds since the epoch (default `Date.now`; tests pass their own). */
   clock?: () => number;
 }
@@ -72,6 +90,12 @@ export function defaultSimulatorOptions(): SimulatorOptions {
     unlistedStreams: 0,
     hostileTitles: false,
     failAfter: undefined,
+    cacheLagSeconds: 0,
+    onlineLagSeconds: 0,
+    cursorLoop: false,
+    emptyPageRate: 0,
+    badCursorRate: 0,
+    refillPerMinute: undefined,
     tokenTtlSeconds: 5_184_000,
     eventSubMaxCost: 10_000,
     eventSubUnusedMs: 10_000,
@@ -82,3 +106,27 @@ export function defaultSimulatorOptions(): SimulatorOptions {
 
 /** Most streams a simulator holds: a busy day on Twitch is about 110,000. */
 export const MAX_SIM_STREAMS = 1_000_000;
+
+/**
+ * Helix as reported in the field, for `SIM_REALISTIC=1`: cache nodes up to 5 minutes behind, new
+ * streams listed a minute after stream.online, a looping last cursor, an empty page now and then,
+ * a rare 400 on a cursor, and a bucket that refills at 600 a minute while advertising 800.
+ */
+export const REALISTIC: Readonly<
+  Pick<
+    SimulatorOptions,
+    | "cacheLagSeconds"
+    | "onlineLagSeconds"
+    | "cursorLoop"
+    | "emptyPageRate"
+    | "badCursorRate"
+    | "refillPerMinute"
+  >
+> = {
+  cacheLagSeconds: 300,
+  onlineLagSeconds: 60,
+  cursorLoop: true,
+  emptyPageRate: 0.2,
+  badCursorRate: 0.01,
+  refillPerMinute: 600,
+};

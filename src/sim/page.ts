@@ -24,6 +24,21 @@ export interface StreamsQuery {
   userLogin: string[];
 }
 
+/**
+ * What one of Helix's cache nodes knows: the world as of `snapshot` (milliseconds), where a
+ * new stream shows only `onlineLagMs` after it went live. Without a view, the world as it is.
+ */
+export interface CacheView {
+  snapshot: number;
+  onlineLagMs: number;
+}
+
+/** Whether a cache node with this view lists the stream. */
+export function visible(world: World, index: number, view: CacheView): boolean {
+  if (world.liveSince[index] + view.onlineLagMs > view.snapshot) return false;
+  return world.live[index] === 1 || world.endedAt[index] > view.snapshot;
+}
+
 /** A page: stream indices in Helix's order, and where to continue if there is more. */
 export interface PageResult {
   indices: number[];
@@ -31,12 +46,12 @@ export interface PageResult {
   next?: CursorPosition;
 }
 
-/** Selects one page of live streams. */
-export function selectPage(world: World, query: StreamsQuery): PageResult {
-  const from = candidatesOf(world, query);
+/** Selects one page of live streams, as the world is now or as a cache node sees it. */
+export function selectPage(world: World, query: StreamsQuery, view?: CacheView): PageResult {
+  const from = candidatesOf(world, query, view);
   const result = query.before
     ? pageAbove(world, from, query.before.first, query.first)
-    : pageBelow(from, query.after?.last ?? Infinity, query.first);
+    : pageBelow(world, from, query.after?.last ?? Infinity, query.first);
   if (result.indices.length === 0 || !result.more) return { indices: result.indices };
   const first = score(world, result.indices[0]);
   const last = score(world, result.indices[result.indices.length - 1]);
@@ -54,29 +69,46 @@ interface Candidates {
   count: number;
   /** Position of the first stream whose score is below `s`. */
   positionBelow(s: number): number;
+  /** Ended streams a lagging cache node still lists, highest score first (merged into `list`). */
+  ended: readonly number[];
   /** Whether a stream passes the query's filters. */
   matches(index: number): boolean;
 }
 
-function candidatesOf(world: World, query: StreamsQuery): Candidates {
-  const matches = matcher(world, query);
+function candidatesOf(world: World, query: StreamsQuery, view?: CacheView): Candidates {
+  const filters = matcher(world, query);
+  const matches = view === undefined
+    ? filters
+    : (index: number) => visible(world, index, view) && filters(index);
   if (query.userId.length === 0 && query.userLogin.length === 0) {
     return {
       list: world.order,
       count: world.liveCount,
       positionBelow: (s) => positionBelow(world, s),
+      ended: view === undefined ? [] : world.recentlyEnded,
       matches,
     };
   }
-  const list = userCandidates(world, query);
-  return { list, count: list.length, positionBelow: (s) => positionIn(world, list, s), matches };
+  const list = userCandidates(world, query, view);
+  return {
+    list,
+    count: list.length,
+    positionBelow: (s) => positionIn(world, list, s),
+    ended: [],
+    matches,
+  };
 }
 
 /** Streams below score `s`, highest first. */
-function pageBelow(from: Candidates, s: number, size: number): Slice {
+function pageBelow(world: World, from: Candidates, s: number, size: number): Slice {
   const indices: number[] = [];
-  for (let p = from.positionBelow(s); p < from.count; p++) {
-    const index = from.list[p];
+  const { ended } = from;
+  let q = positionIn(world, ended, s);
+  for (let p = from.positionBelow(s); p < from.count || q < ended.length;) {
+    const index = q < ended.length &&
+        (p >= from.count || score(world, ended[q]) > score(world, from.list[p]))
+      ? ended[q++]
+      : from.list[p++];
     if (!from.matches(index)) continue;
     if (indices.length === size) return { indices, more: true };
     indices.push(index);
@@ -86,12 +118,17 @@ function pageBelow(from: Candidates, s: number, size: number): Slice {
 
 /** The `size` streams just above score `s`, highest first. */
 function pageAbove(world: World, from: Candidates, s: number, size: number): Slice {
+  // Rare: merge the ended streams in and walk the whole list.
+  const list = from.ended.length === 0
+    ? from.list
+    : pageBelow(world, { ...from, matches: () => true }, Infinity, Infinity).indices;
+  const count = from.ended.length === 0 ? from.count : list.length;
   const reversed: number[] = [];
-  let p = from.positionBelow(s) - 1;
+  let p = (from.ended.length === 0 ? from.positionBelow(s) : positionIn(world, list, s)) - 1;
   // Scores equal to `s` belong to the page the cursor came from.
-  while (p >= 0 && score(world, from.list[p]) <= s) p--;
+  while (p >= 0 && p < count && score(world, list[p]) <= s) p--;
   for (; p >= 0; p--) {
-    const index = from.list[p];
+    const index = list[p];
     if (!from.matches(index)) continue;
     if (reversed.length === size) return { indices: reversed.reverse(), more: true };
     reversed.push(index);
@@ -100,10 +137,15 @@ function pageAbove(world: World, from: Candidates, s: number, size: number): Sli
 }
 
 /** Position of the first entry of a score-sorted list whose score is below `s`. */
-function positionIn(world: World, list: readonly number[], s: number): number {
-  let p = 0;
-  while (p < list.length && score(world, list[p]) >= s) p++;
-  return p;
+function positionIn(world: World, list: ArrayLike<number>, s: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (score(world, list[mid]) >= s) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The language and category filters as one test. */
@@ -127,13 +169,16 @@ function codesToIndices(values: string[], table: string[]): Set<number> | null {
 }
 
 /** Live streams of the users asked for (ids and logins together), highest score first. */
-function userCandidates(world: World, query: StreamsQuery): number[] {
+function userCandidates(world: World, query: StreamsQuery, view?: CacheView): number[] {
   const seed = world.options.seed;
   const found = new Set<number>();
-  // A channel's live stream is its first one, or the one it restarted as.
+  // A channel's live stream is its first one, or the one it restarted as; a lagging cache node
+  // may still list the broadcast before.
   const liveOf = (owner: number) => {
-    const index = world.restartedAs.get(owner) ?? owner;
-    return world.live[index] === 1 ? index : -1;
+    let index = world.restartedAs.get(owner) ?? owner;
+    if (view === undefined) return world.live[index] === 1 ? index : -1;
+    while (index >= 0 && !visible(world, index, view)) index = world.previous[index];
+    return index;
   };
   for (const id of query.userId) {
     const owner = indexOfUserId(seed, id);

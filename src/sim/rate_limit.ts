@@ -8,8 +8,10 @@
 
 /** A client's bucket. */
 export interface Bucket {
-  /** Points per minute, and the size of the bucket. */
+  /** Points per minute, and the size of the bucket: what the headers advertise. */
   limit: number;
+  /** Points per minute the bucket really refills (Twitch has been measured below its limit). */
+  refill: number;
   /** Points left (fractional while refilling). */
   points: number;
   /** When `points` was last brought up to date, in milliseconds. */
@@ -30,9 +32,9 @@ export interface RateLimitState {
 
 const MINUTE_MS = 60_000;
 
-/** A full bucket. */
-export function createBucket(limit: number, now: number): Bucket {
-  return { limit, points: limit, updatedAt: now };
+/** A full bucket; it refills at `refill` points a minute (default: `limit`). */
+export function createBucket(limit: number, now: number, refill = limit): Bucket {
+  return { limit, refill, points: limit, updatedAt: now };
 }
 
 /** Takes `cost` points if the bucket has them; reports the state either way. */
@@ -60,7 +62,7 @@ export function rateLimitHeaders(state: RateLimitState): Record<string, string> 
 
 function refill(bucket: Bucket, now: number): void {
   const elapsed = Math.max(0, now - bucket.updatedAt);
-  bucket.points = Math.min(bucket.limit, bucket.points + (elapsed * bucket.limit) / MINUTE_MS);
+  bucket.points = Math.min(bucket.limit, bucket.points + (elapsed * bucket.refill) / MINUTE_MS);
   bucket.updatedAt = Math.max(now, bucket.updatedAt);
 }
 

@@ -19,7 +19,7 @@ import {
 import { advanceWorld } from "./churn.ts";
 import { encodeCursor } from "./cursor.ts";
 import type { SimulatorOptions } from "./options.ts";
-import { selectPage } from "./page.ts";
+import { type CacheView, selectPage } from "./page.ts";
 import { Prng } from "./prng.ts";
 import { parseStreamsQuery } from "./query.ts";
 import {
@@ -58,6 +58,8 @@ export interface ServerState {
   readonly buckets: Map<string, Bucket>;
   /** Draws of injected faults, seeded so a run can be repeated. */
   readonly faults: Prng;
+  /** Draws of Helix's quirks (cache node, empty page, bad cursor), apart from the faults'. */
+  readonly quirks: Prng;
   /** Signs cursors so that only this simulator's are accepted. */
   readonly cursorKey: number;
   cursorNonce: number;
@@ -123,7 +125,7 @@ async function route(state: ServerState, request: Request): Promise<Response> {
     return response;
   }
   if (url.pathname === "/mock/users" && request.method === "GET") {
-    return authorized(state, request, now) ?? getUsers(state, url);
+    return authorized(state, request, now) ?? getUsers(state, url, now);
   }
   return json({ status: 404, body: { error: "Not Found", status: 404, message: "" } }, HELIX_JSON);
 }
@@ -148,6 +150,11 @@ function getStreams(state: ServerState, request: Request, url: URL, now: number)
   }
   const query = parseStreamsQuery(url.searchParams, { cursorKey: state.cursorKey });
   if (typeof query === "string") return helixError(400, "Bad Request", query, limit);
+  const { badCursorRate, emptyPageRate, cursorLoop } = state.options;
+  const position = query.after ?? query.before;
+  if (position && badCursorRate > 0 && state.quirks.next() < badCursorRate) {
+    return helixError(400, "Bad Request", "invalid cursor", limit);
+  }
 
   const { failAfter, faultRate } = state.options;
   if (failAfter !== undefined && state.stats.pagesServed >= failAfter) {
@@ -160,10 +167,18 @@ function getStreams(state: ServerState, request: Request, url: URL, now: number)
   }
 
   advanceWorld(state.world, now, { request: true });
-  const page = selectPage(state.world, query);
-  const data = page.indices.map((i) => streamAt(state.world, i));
-  const pagination = page.next
-    ? { cursor: encodeCursor(page.next, { key: state.cursorKey, nonce: ++state.cursorNonce }) }
+  const page = selectPage(state.world, query, cacheView(state, now));
+  let next = page.next;
+  let indices = page.indices;
+  if (next === undefined && query.after && emptyPageRate > 0 && page.indices.length > 0) {
+    // Near the end, a cursor sometimes answers an empty page whose cursor goes on from there.
+    if (state.quirks.next() < emptyPageRate) [indices, next] = [[], query.after];
+  }
+  // The last page's cursor leads back to the first page: scores below the highest possible.
+  if (next === undefined && cursorLoop) next = { first: Number.MAX_VALUE, last: Number.MAX_VALUE };
+  const data = indices.map((i) => streamAt(state.world, i));
+  const pagination = next
+    ? { cursor: encodeCursor(next, { key: state.cursorKey, nonce: ++state.cursorNonce }) }
     : {};
   state.stats.pagesServed++;
   return new Response(JSON.stringify({ data, pagination }), {
@@ -181,12 +196,33 @@ function authorized(state: ServerState, request: Request, now: number): Response
   return denied ? json(denied, HELIX_JSON) : null;
 }
 
-/** Get Users by login: the channels of the world's streams (live or not). */
-function getUsers(state: ServerState, url: URL): Response {
+/** How many cache nodes answer Helix's requests, each refreshed at its own moment. */
+const CACHE_NODES = 5;
+
+/**
+ * The cache node that answers this request, or none (a coherent, current answer). Node k
+ * refreshes its snapshot every `SIM_CACHE_LAG_S`, offset by k fifths of that, so at any moment
+ * the nodes are between 0 and `SIM_CACHE_LAG_S` behind and disagree with each other.
+ */
+function cacheView(state: ServerState, now: number): CacheView | undefined {
+  const { cacheLagSeconds, onlineLagSeconds } = state.options;
+  if (cacheLagSeconds <= 0 && onlineLagSeconds <= 0) return undefined;
+  const onlineLagMs = onlineLagSeconds * 1000;
+  if (cacheLagSeconds <= 0) return { snapshot: now, onlineLagMs };
+  const period = cacheLagSeconds * 1000;
+  const phase = (state.quirks.int(0, CACHE_NODES - 1) * period) / CACHE_NODES;
+  const age = (((now + phase) % period) + period) % period;
+  return { snapshot: now - age, onlineLagMs };
+}
+
+/** Get Users by login: the channels of the world's streams (live or not) the cache node knows. */
+function getUsers(state: ServerState, url: URL, now: number): Response {
   const data = [];
+  const view = cacheView(state, now);
   for (const login of url.searchParams.getAll("login")) {
     const index = indexOfLogin(state.world.options.seed, login.toLowerCase());
     if (index < 0 || index >= state.world.size) continue;
+    if (view && state.world.liveSince[index] > view.snapshot) continue;
     const stream = streamAt(state.world, index);
     if (stream.user_login !== login.toLowerCase()) continue;
     data.push({
@@ -208,7 +244,7 @@ function getUsers(state: ServerState, url: URL): Response {
 function bucketOf(state: ServerState, clientId: string, now: number): Bucket {
   let bucket = state.buckets.get(clientId);
   if (!bucket) {
-    bucket = createBucket(state.options.rateLimit, now);
+    bucket = createBucket(state.options.rateLimit, now, state.options.refillPerMinute);
     state.buckets.set(clientId, bucket);
   }
   return bucket;

@@ -28,6 +28,8 @@ export interface WorldOptions {
   restartRate?: number;
   /** The start, in milliseconds: `started_at` values are counted back from it. */
   epoch: number;
+  /** How long ended streams stay in `recentlyEnded`, for lagging cache nodes (default 0). */
+  keepEndedMs?: number;
 }
 
 /** The state of a world. Mutated only by this module and `churn.ts`. */
@@ -45,6 +47,17 @@ export interface World {
   game: Uint8Array;
   startedAt: Float64Array;
   live: Uint8Array;
+  /** When the world made a stream live, in milliseconds; -Infinity for the streams of the start. */
+  liveSince: Float64Array;
+  /** When a stream ended, in milliseconds (meaningful only once `live` is 0). */
+  endedAt: Float64Array;
+  /** The channel's broadcast before this one, or -1: what a lagging cache may still list. */
+  previous: Int32Array;
+  /**
+   * Streams ended within the last {@link WorldOptions.keepEndedMs}, highest score first: lagging
+   * cache nodes still list them. Their scores no longer change.
+   */
+  recentlyEnded: number[];
   /** The index whose user a stream belongs to: its own, or the first stream of a channel that restarted. */
   owner: Int32Array;
   /** The latest stream of each channel that restarted: owner index to stream index. */
@@ -82,6 +95,10 @@ export function createWorld(options: WorldOptions): World {
     game: new Uint8Array(capacity),
     startedAt: new Float64Array(capacity),
     live: new Uint8Array(capacity),
+    liveSince: new Float64Array(capacity),
+    endedAt: new Float64Array(capacity),
+    previous: new Int32Array(capacity),
+    recentlyEnded: [],
     owner: new Int32Array(capacity),
     restartedAs: new Map(),
     restarts: [],
@@ -98,10 +115,11 @@ export function createWorld(options: WorldOptions): World {
 }
 
 /**
- * Allocates the next index and makes it live (its facets from the generator). The caller
- * puts it into `order`: at creation in one sort, later by {@link reorder}.
+ * Allocates the next index and makes it live (its facets from the generator) at `now` (unset:
+ * live from the start). The caller puts it into `order`: at creation in one sort, later by
+ * {@link reorder}.
  */
-export function addStream(world: World, startedAt?: number): number {
+export function addStream(world: World, startedAt?: number, now = -Infinity): number {
   const index = world.size;
   if (index >= world.viewers.length) grow(world, world.viewers.length * 2);
   const facets = streamFacets(world.options.seed, index, world.generate);
@@ -112,11 +130,27 @@ export function addStream(world: World, startedAt?: number): number {
   world.game[index] = facets.game;
   world.startedAt[index] = startedAt ?? facets.startedAt;
   world.live[index] = 1;
+  world.liveSince[index] = now;
+  world.previous[index] = -1;
   world.owner[index] = index;
   world.order[world.liveCount] = index;
   world.liveCount++;
   world.size++;
   return index;
+}
+
+/** Ends a live stream at `now`; a lagging cache keeps listing it for a while. */
+export function endStream(world: World, index: number, now: number): void {
+  world.live[index] = 0;
+  world.endedAt[index] = now;
+  const keep = world.options.keepEndedMs ?? 0;
+  if (keep <= 0) return;
+  const ended = world.recentlyEnded.filter((i) => world.endedAt[i] > now - keep);
+  const s = score(world, index);
+  let p = 0;
+  while (p < ended.length && score(world, ended[p]) > s) p++;
+  ended.splice(p, 0, index);
+  world.recentlyEnded = ended;
 }
 
 /** A stream's sort score: its viewer count, ties broken by a per-stream fraction. */
@@ -191,6 +225,9 @@ function grow(world: World, capacity: number): void {
   world.game = resized(world.game, capacity);
   world.startedAt = resized(world.startedAt, capacity);
   world.live = resized(world.live, capacity);
+  world.liveSince = resized(world.liveSince, capacity);
+  world.endedAt = resized(world.endedAt, capacity);
+  world.previous = resized(world.previous, capacity);
   world.owner = resized(world.owner, capacity);
   world.order = resized(world.order, capacity);
 }
