@@ -98,6 +98,18 @@ const SERVICE_SETTINGS = settingsOf("service").filter((name) =>
   !["SOURCE", "TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET"].includes(name)
 ) as ServiceSetting[];
 
+/** Held against Twitch, whose cache nodes learn of a new stream minutes apart (see settle.ts). */
+const TWITCH_CACHE_HORIZON_MS = 10 * 60_000;
+
+/**
+ * `HELIX_CACHE_HORIZON` when unset: Twitch's, and the simulator's only when its cache lags
+ * (a simulator without lag never calls a live stream gone, so holding one only adds staleness).
+ */
+function cacheHorizon(sim: Partial<SimulatorOptions> | undefined): number {
+  if (sim === undefined) return TWITCH_CACHE_HORIZON_MS;
+  return (sim.cacheLagSeconds ?? 0) > 0 ? TWITCH_CACHE_HORIZON_MS : 0;
+}
+
 /**
  * Validates the merged environment into a {@link Config}.
  *
@@ -110,6 +122,7 @@ export function parseConfig(
   const { SOURCE: source } = readSettings(env, ["SOURCE"]);
   const twitch = source === "twitch" ? twitchCredentials(env) : { clientId: "", clientSecret: "" };
   const v = readSettings(env, SERVICE_SETTINGS);
+  const sim = source === "simulated" ? parseSimOptions(env) : undefined;
   if (v.SCAN_MODE === "sharded") requireShardable(v.STREAM_USER_LOGINS, v.MAX_STREAMS);
   return {
     source,
@@ -145,14 +158,14 @@ export function parseConfig(
       concurrency: v.SCAN_CONCURRENCY,
       requestTimeoutMs: v.HELIX_TIMEOUT_MS,
       auditIntervalMs: v.SCAN_AUDIT_INTERVAL,
-      cacheHorizonMs: v.HELIX_CACHE_HORIZON,
+      cacheHorizonMs: v.HELIX_CACHE_HORIZON ?? cacheHorizon(sim),
     },
     log: {
       level: v.LOG_LEVEL,
       format: v.LOG_FORMAT ?? (options.stderrIsTerminal ? "pretty" : "json"),
     },
     http: { host: v.HTTP_HOST, port: v.HTTP_PORT },
-    sim: source === "simulated" ? parseSimOptions(env) : undefined,
+    sim,
     eventsub: parseEventSubConfig(env, source),
     once: options.once ?? false,
     dryRun: options.dryRun ?? false,

@@ -181,9 +181,19 @@ Deno.test("HA and the session timeout reject values the broker or the service ca
   );
 });
 
-Deno.test("HELIX_CACHE_HORIZON defaults to 0 (end at once) and takes a duration", () => {
-  assert.equal(parseConfig(twitch).scan.cacheHorizonMs, 0);
-  assert.equal(parseConfig({ ...twitch, HELIX_CACHE_HORIZON: "10m" }).scan.cacheHorizonMs, 600_000);
+Deno.test("HELIX_CACHE_HORIZON holds young streams 10 minutes against Twitch, and a lagging simulator only", () => {
+  assert.equal(parseConfig(twitch).scan.cacheHorizonMs, 600_000);
+  assert.equal(parseConfig({ SOURCE: "simulated" }).scan.cacheHorizonMs, 0);
+  assert.equal(
+    parseConfig({ SOURCE: "simulated", SIM_CACHE_LAG_S: "300" }).scan.cacheHorizonMs,
+    600_000,
+  );
+  assert.equal(
+    parseConfig({ SOURCE: "simulated", SIM_REALISTIC: "1" }).scan.cacheHorizonMs,
+    600_000,
+  );
+  assert.equal(parseConfig({ ...twitch, HELIX_CACHE_HORIZON: "0" }).scan.cacheHorizonMs, 0);
+  assert.equal(parseConfig({ ...twitch, HELIX_CACHE_HORIZON: "5m" }).scan.cacheHorizonMs, 300_000);
   assert.throws(
     () => parseConfig({ ...twitch, HELIX_CACHE_HORIZON: "ten" }),
     /HELIX_CACHE_HORIZON/,

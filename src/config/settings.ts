@@ -240,9 +240,9 @@ export const SETTINGS = {
     parse: (name, raw) => parseDuration(name, raw, { minMs: 60_000 }),
   }),
   HELIX_CACHE_HORIZON: setting({
-    default: "0",
+    defaultText: "10m (SOURCE=simulated: 10m if its cache lags, else 0)",
     description:
-      "a missing stream younger than this that a look-up calls gone is held, not ended (Helix's cache nodes learn of new streams minutes apart); 10m for Twitch, 0 = end at once",
+      "a missing stream younger than this that a look-up calls gone is held, not ended (Helix's cache nodes learn of new streams minutes apart); 0 = end at once",
     parse: (name, raw) => parseDuration(name, raw, { minMs: 1_000 }),
   }),
   HELIX_TIMEOUT_MS: setting({
