@@ -144,6 +144,8 @@ for (const streams of sizes) {
   const env = {
     ...Object.fromEntries(values.env.map((pair) => pair.split("=", 2))),
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,
     TWURPLE_MOCK_API_PORT: String(sim.port),

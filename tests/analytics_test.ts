@@ -53,6 +53,8 @@ Deno.test("after scans with churn, restarts, expiries and a narrowed filter, Fli
   const topic = uniqueTopic("analytics");
   const env = {
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     KAFKA_BROKERS: broker.bootstrap,
     KAFKA_TOPIC: topic,
     TWITCH_CLIENT_ID: "datagen-sim-client",

@@ -51,6 +51,8 @@ Deno.test("with 60 points a minute for 6,000 streams, five scans end at most 1.1
   const port = freePort();
   await using service = startService([], {
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWURPLE_MOCK_API_PORT: String(sim.port),
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,

@@ -33,6 +33,8 @@ Deno.test("with polling off and all 2,000 channels subscribed, every end is tomb
   const topic = uniqueTopic("eventsub-scale");
   await using service = startService([], {
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWURPLE_MOCK_API_PORT: String(sim.port),
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,

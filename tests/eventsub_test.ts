@@ -20,6 +20,8 @@ import type { SimStreamEvent } from "../src/sim/eventsub.ts";
 function serve(sim: Simulator, env: Record<string, string>, logins: string[]): RunningService {
   return startService([], {
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWURPLE_MOCK_API_PORT: String(sim.port),
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,
@@ -172,6 +174,8 @@ Deno.test("after a dropped connection and a session_reconnect every event delive
   // Polling covers the gap: the next scan (here a --once run) tombstones what ended unseen.
   const scanEnv = {
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWURPLE_MOCK_API_PORT: String(sim.port),
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,

@@ -31,6 +31,8 @@ Deno.test("under churn with restarts, the topic after every scan matches the sim
   const topic = uniqueTopic("truth");
   const env = {
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWURPLE_MOCK_API_PORT: String(sim.port),
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,

@@ -82,6 +82,8 @@ Deno.test("two instances: one leads at a time, a paused leader is fenced, a kill
   const ports = { a: freePort(), b: freePort() };
   const env = (port: number) => ({
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWURPLE_MOCK_API_PORT: String(sim.port),
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,

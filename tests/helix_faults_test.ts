@@ -59,6 +59,8 @@ Deno.test("a failed scan is logged and counted, and the next scheduled scan runs
   const port = failing.port;
   const env = {
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWURPLE_MOCK_API_PORT: String(port),
     TWITCH_CLIENT_ID: failing.clientId,
     TWITCH_CLIENT_SECRET: failing.clientSecret,

@@ -196,6 +196,8 @@ Deno.test("under churn, every stream live throughout a scan has a record from th
   const topic = uniqueTopic("churn");
   const env = {
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWURPLE_MOCK_API_PORT: String(sim.port),
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: sim.clientSecret,

@@ -41,6 +41,8 @@ Deno.test("no run of the service prints the Twitch client secret or the SASL pas
   await using sim = await startSimulator({ streams: 300, clientSecret: TWITCH_SECRET });
   const env = (extra: Record<string, string> = {}) => ({
     SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
     TWURPLE_MOCK_API_PORT: String(sim.port),
     TWITCH_CLIENT_ID: sim.clientId,
     TWITCH_CLIENT_SECRET: TWITCH_SECRET,

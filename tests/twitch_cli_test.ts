@@ -65,6 +65,8 @@ Deno.test({
       assert.ok(served.length > 0, "the mock serves no live stream");
       const env = {
         SOURCE: "twitch",
+        // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+        HELIX_CACHE_HORIZON: "0",
         TWURPLE_MOCK_API_PORT: String(mock.port),
         TWITCH_CLIENT_ID: mock.clientId,
         TWITCH_CLIENT_SECRET: mock.clientSecret,
