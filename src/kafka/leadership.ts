@@ -122,7 +122,7 @@ export async function startLeadership(
       hooks.role(role);
       terms.change(role);
     },
-    onFatal: (line) => hooks.fatal(`the leader election cannot go on: ${line}`),
+    onFatal: (line) => hooks.fatal(line),
   });
   const current = election;
   return {
