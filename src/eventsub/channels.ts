@@ -100,17 +100,82 @@ export function selectChannels(
   return next;
 }
 
-/** The share of live viewers in channels of `set` (0 when nobody watches anything). */
-export function coverage(live: readonly RankedChannel[], set: ReadonlySet<string>): number {
-  let all = 0;
+/**
+ * The share of live viewers in channels of `set` (0 when nobody watches anything); `all`: the
+ * viewers of every live channel, when `live` is a {@link rankingOf} part of them.
+ */
+export function coverage(
+  live: readonly RankedChannel[],
+  set: ReadonlySet<string>,
+  all = live.reduce((sum, c) => sum + c.viewers, 0),
+): number {
   let covered = 0;
-  for (const c of live) {
-    all += c.viewers;
-    if (set.has(c.userId)) covered += c.viewers;
-  }
+  for (const c of live) if (set.has(c.userId)) covered += c.viewers;
   return all === 0 ? 0 : covered / all;
 }
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The part of a scan's live set that {@link selectChannels} and {@link coverage} need. */
+export interface Ranking {
+  /** The `top` best ranked channels, and every other live one that `keep` names. */
+  channels: RankedChannel[];
+  /** Viewers of every live channel. */
+  viewers: number;
+}
+
+/**
+ * The channels of `live` that a selection of at most `top / 1.5` channels can use, in one pass
+ * and without a copy of the live set (a million streams are a million objects): the `top` best
+ * ranked, plus the members and pinned channels (`keep`) wherever they rank. A channel ranked
+ * at `top` or beyond keeps a rank of at least `top` among these, so {@link selectChannels}
+ * picks the same set as from the whole ranking when `top` ≥ 1.5 × cap.
+ */
+export function rankingOf(
+  live: Iterable<{ userId: string; viewers?: number }>,
+  options: { top: number; keep: { has(userId: string): boolean } },
+): Ranking {
+  const top = Math.max(0, Math.ceil(options.top));
+  const kept: RankedChannel[] = [];
+  // A heap whose root is the worst of the best `top` channels not kept.
+  const heap: RankedChannel[] = [];
+  const worse = (a: RankedChannel, b: RankedChannel) =>
+    a.viewers < b.viewers || (a.viewers === b.viewers && a.userId > b.userId);
+  let viewers = 0;
+  for (const stream of live) {
+    const channel = { userId: stream.userId, viewers: stream.viewers ?? 0 };
+    viewers += channel.viewers;
+    if (options.keep.has(channel.userId)) kept.push(channel);
+    else if (heap.length < top) heapPush(heap, channel, worse);
+    else if (top > 0 && worse(heap[0], channel)) heapReplaceRoot(heap, channel, worse);
+  }
+  return { channels: [...heap, ...kept], viewers };
+}
+
+type Worse<T> = (a: T, b: T) => boolean;
+
+function heapPush<T>(heap: T[], item: T, worse: Worse<T>): void {
+  let i = heap.push(item) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!worse(heap[i], heap[parent])) break;
+    [heap[i], heap[parent]] = [heap[parent], heap[i]];
+    i = parent;
+  }
+}
+
+function heapReplaceRoot<T>(heap: T[], item: T, worse: Worse<T>): void {
+  heap[0] = item;
+  for (let i = 0;;) {
+    const left = 2 * i + 1;
+    const right = left + 1;
+    let least = i;
+    if (left < heap.length && worse(heap[left], heap[least])) least = left;
+    if (right < heap.length && worse(heap[right], heap[least])) least = right;
+    if (least === i) return;
+    [heap[i], heap[least]] = [heap[least], heap[i]];
+    i = least;
+  }
 }

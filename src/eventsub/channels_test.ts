@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { coverage, type Member, type RankedChannel, selectChannels } from "./channels.ts";
+import {
+  coverage,
+  type Member,
+  type RankedChannel,
+  rankingOf,
+  selectChannels,
+} from "./channels.ts";
 
 const NOW = 1_000_000_000;
 
@@ -80,4 +86,59 @@ Deno.test("coverage is the share of live viewers in the set", () => {
   const live = [{ userId: "a", viewers: 75 }, { userId: "b", viewers: 25 }];
   assert.equal(coverage(live, new Set(["a"])), 0.75);
   assert.equal(coverage([], new Set(["a"])), 0);
+});
+
+/** A seeded generator (mulberry32). */
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+Deno.test("the part of the live set rankingOf keeps selects the same channels as all of it", () => {
+  const seed = Number(Deno.env.get("SEED") ?? Date.now() % 1_000_000);
+  const random = seeded(seed);
+  for (let run = 0; run < 200; run++) {
+    const cap = 1 + Math.floor(random() * 30);
+    const universe = Math.floor(random() * 400);
+    const pinned = Array.from(
+      { length: Math.floor(random() * 4) },
+      () => `c${Math.floor(random() * (universe + 5))}`,
+    );
+    let current = new Map<string, Member>();
+    for (let scan = 0; scan < 5; scan++) {
+      const now = NOW + scan * 20 * 60_000;
+      // Few distinct viewer counts: many ties at the cut.
+      const live = channels(universe, () => Math.floor(random() * 20))
+        .filter(() => random() < 0.8);
+      const keep = new Set([...current.keys(), ...pinned]);
+      const part = rankingOf(live, { top: 1.5 * cap, keep });
+      const options = { cap, pinned, now };
+      const whole = selectChannels(current, live, options);
+      const fromPart = selectChannels(current, part.channels, options);
+      const context = `seed ${seed}, run ${run}, scan ${scan}`;
+      assert.deepEqual([...fromPart], [...whole], context);
+      const members = new Set(whole.keys());
+      assert.equal(
+        coverage(part.channels, members, part.viewers),
+        coverage(live, members),
+        context,
+      );
+      current = whole;
+    }
+  }
+});
+
+Deno.test("rankingOf keeps the best channels and the ones it is told to, not the whole live set", () => {
+  const live = channels(100_000, (i) => (i * 7919) % 100_000);
+  const part = rankingOf(live, { top: 30, keep: new Set(["c5", "c77"]) });
+  const best = [...live].sort((a, b) => b.viewers - a.viewers).slice(0, 30).map((c) => c.userId);
+  assert.deepEqual(
+    part.channels.map((c) => c.userId).sort(),
+    [...best.filter((id) => id !== "c5" && id !== "c77"), "c5", "c77"].sort(),
+  );
+  assert.equal(part.viewers, live.reduce((sum, c) => sum + c.viewers, 0));
 });

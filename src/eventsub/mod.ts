@@ -18,7 +18,7 @@ import type { Metrics } from "../ops/metrics.ts";
 import type { SocketLike } from "./connection.ts";
 import { type ConduitTransport, startConduit } from "./conduit.ts";
 import { reconcileSubscriptions } from "./subscriptions.ts";
-import { coverage, type Member, type RankedChannel, selectChannels } from "./channels.ts";
+import { coverage, type Member, rankingOf, selectChannels } from "./channels.ts";
 import { WatchLedger } from "./ledger.ts";
 import { coalesceSends } from "./coalesce.ts";
 import { streamEvent } from "./messages.ts";
@@ -68,7 +68,8 @@ export function startEventSub(options: EventSubOptions): EventSub {
   let userIds: string[] | null = null;
   let subscribed: ReadonlySet<string> = new Set();
   let members = new Map<string, Member>();
-  let ranking: RankedChannel[] = [];
+  /** The last scan's live set (the session's own, not a copy): ranked as a reconcile starts. */
+  let live: LiveState | null = null;
   /** What the last reconcile left (null: read Twitch's list first). */
   let known: ({ data: ListedSubscription[] } & CostTotals) | null = null;
   let conduitId: string | null = null;
@@ -127,7 +128,10 @@ export function startEventSub(options: EventSubOptions): EventSub {
 
   async function reconcile(conduitId: string) {
     const pinned = await resolveUsers();
-    members = selectChannels(members, ranking, {
+    // Only the best channels and the members and pinned ones: not one object per live stream.
+    const kept = new Set([...members.keys(), ...pinned]);
+    const ranking = rankingOf(live?.values() ?? [], { top: 1.5 * options.channels, keep: kept });
+    members = selectChannels(members, ranking.channels, {
       cap: options.channels,
       pinned,
       now: Date.now(),
@@ -149,7 +153,7 @@ export function startEventSub(options: EventSubOptions): EventSub {
     metrics.eventsubChannels.set(subscribed.size);
     metrics.eventsubCost.set({ kind: "total" }, result.totalCost);
     metrics.eventsubCost.set({ kind: "max" }, result.maxTotalCost);
-    metrics.eventsubCoverage.set(coverage(ranking, subscribed));
+    metrics.eventsubCoverage.set(coverage(ranking.channels, subscribed, ranking.viewers));
     const refusals = new Map<string, number>();
     for (const r of result.refused) refusals.set(r.reason, (refusals.get(r.reason) ?? 0) + 1);
     for (const [reason, count] of refusals) {
@@ -242,8 +246,8 @@ export function startEventSub(options: EventSubOptions): EventSub {
     get subscribed() {
       return subscribed;
     },
-    afterScan(live) {
-      ranking = [...live.values()].map((s) => ({ userId: s.userId, viewers: s.viewers ?? 0 }));
+    afterScan(state) {
+      live = state;
       update();
     },
     async settled() {

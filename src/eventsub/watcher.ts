@@ -11,6 +11,7 @@
 import type { StreamSource } from "../helix/client.ts";
 import type { HelixStream } from "../helix/stream.ts";
 import type { LiveState } from "../scan/endings.ts";
+import { LiveSet } from "../scan/live_set.ts";
 import { liveStream, type StreamRecord, streamRecord, tombstoneRecord } from "../scan/record.ts";
 import { type Selection, selects } from "../scan/selection.ts";
 import type { StreamEvent } from "./messages.ts";
@@ -157,6 +158,8 @@ export class Watcher {
 
 /** The ids of a channel's streams in the live state. */
 function streamsOf(live: LiveState, userId: string): string[] {
+  // A million live streams read one by one take seconds, while the shards' keepalives wait.
+  if (live instanceof LiveSet) return live.idsOfUser(userId);
   const ids: string[] = [];
   for (const [id, stream] of live) if (stream.userId === userId) ids.push(id);
   return ids;

@@ -5,7 +5,8 @@ import type { StreamEvent } from "./messages.ts";
 import { createFakeSource, fakeStream } from "../scan/_test_utils.ts";
 import type { LiveState } from "../scan/endings.ts";
 import type { HelixStream } from "../helix/stream.ts";
-import { liveStream, type StreamRecord } from "../scan/record.ts";
+import { type LiveStream, liveStream, type StreamRecord } from "../scan/record.ts";
+import { LiveSet } from "../scan/live_set.ts";
 
 const NOW = Date.parse("2026-11-29T12:00:00Z");
 
@@ -191,4 +192,28 @@ Deno.test("stream.offline ends the wait of the channel's online at once, and is 
   await offline;
   assert.equal(source.calls.length, 0);
   assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["1", true], ["9", true]]);
+});
+
+Deno.test("stream.offline finds the channel's streams in a LiveSet without reading every stream", async () => {
+  /** Reading the streams one by one builds an object each: seconds at a million. */
+  class Counted extends LiveSet {
+    read = 0;
+    override *entries(): MapIterator<[string, LiveStream]> {
+      for (const entry of super.entries()) {
+        this.read++;
+        yield entry;
+      }
+    }
+  }
+  const set = new Counted();
+  for (let i = 0; i < 2000; i++) {
+    const s = fakeStream(String(1000 + i), { user_id: String(5000 + (i % 1000)) });
+    set.set(s.id, liveStream(s));
+  }
+  set.delete("1042");
+  const { sent, watcher } = setup([], [], { live: () => set });
+  await watcher.handle(event("stream.offline", "5042"));
+  assert.deepEqual(sent.map((r) => [r.key, r.value]), [["2042", null]]);
+  assert.equal(set.has("2042"), false);
+  assert.equal(set.read, 0);
 });

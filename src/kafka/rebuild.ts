@@ -342,6 +342,8 @@ export function parseLive(text: string): LiveStream | null {
   const language = /"language":"([a-zA-Z0-9-]*)"/.exec(text)?.[1];
   const gameId = /"game_id":"(\d*)"/.exec(text)?.[1];
   const userLogin = /"user_login":"(\w+)"/.exec(text)?.[1];
+  // Viewers rank the channels EventSub follows: a stream a scan misses keeps its rank.
+  const viewers = /"viewer_count":(\d+)[,}]/.exec(text)?.[1];
   if (
     userId !== undefined && startedAt !== undefined && language !== undefined &&
     gameId !== undefined && userLogin !== undefined
@@ -353,6 +355,7 @@ export function parseLive(text: string): LiveStream | null {
       game_id: gameId,
       // A match can be a slice that keeps the whole record's text alive: copy it out.
       user_login: JSON.parse(`"${userLogin}"`),
+      ...(viewers === undefined ? {} : { viewer_count: Number(viewers) }),
     });
   }
   try {
@@ -364,6 +367,7 @@ export function parseLive(text: string): LiveStream | null {
       language: typeof value.language === "string" ? value.language : "",
       game_id: typeof value.game_id === "string" ? value.game_id : "",
       user_login: typeof value.user_login === "string" ? value.user_login : "",
+      ...(typeof value.viewer_count === "number" ? { viewer_count: value.viewer_count } : {}),
     });
   } catch {
     return null;

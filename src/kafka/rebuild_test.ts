@@ -44,6 +44,25 @@ Deno.test("a value in another field order or spacing still parses", () => {
   });
 });
 
+Deno.test("the rebuild keeps each record's viewers, which rank EventSub's channels", () => {
+  const stream = {
+    id: "1",
+    user_id: "42",
+    user_login: "some_login",
+    game_id: "509658",
+    viewer_count: 123456,
+    title: 'a title with "viewer_count":7 in it',
+    started_at: "2026-01-01T00:00:00Z",
+    language: "de",
+  };
+  assert.equal(parseLive(JSON.stringify(stream))?.viewers, 123456);
+  // The full parse, for a value the patterns do not read (a login that is not a word).
+  assert.equal(parseLive(JSON.stringify({ ...stream, user_login: "ünïcode" }))?.viewers, 123456);
+  // A record without viewers says nothing of them.
+  const { viewer_count: _, ...without } = stream;
+  assert.equal("viewers" in parseLive(JSON.stringify(without))!, false);
+});
+
 Deno.test("a value that is not a stream object is skipped", () => {
   assert.equal(parseLive("not json"), null);
   assert.equal(parseLive('{"id":"1"}'), null);

@@ -1,3 +1,4 @@
+import { TagTable } from "./status_tables.ts";
 import assert from "node:assert/strict";
 import { cut, LiveBoard, MAX_TEXT, NEW_STREAM_MS } from "./status_live.ts";
 import type { StreamRecord } from "../scan/record.ts";
@@ -211,4 +212,20 @@ Deno.test("tags and games no stream uses any more are forgotten, and their ids a
   assert.deepEqual(summary.topTags, [{ tag: "w", streams: 1 }, { tag: "x", streams: 1 }]);
   assert.deepEqual(summary.topGamesByViewers.map((g) => g.name), ["C"]);
   assert.equal(summary.streams, 1);
+});
+
+Deno.test("more distinct tags than code points count only as many as have one, and nothing throws", () => {
+  const table = new TagTable();
+  const codes: string[] = [];
+  for (let i = 0; i < 1_112_100; i += 100) {
+    codes.push(table.add(Array.from({ length: 100 }, (_, j) => `t${i + j}`)));
+  }
+  const last = table.add(["beyond", "t0"]);
+  assert.equal([...last].length, 1);
+  assert.equal(table.counts().length, 0x10ffff - 0x800 + 1);
+  for (const code of codes) table.remove(code);
+  table.remove(last);
+  assert.equal(table.counts().length, 0);
+  // Freed ids take new tags again.
+  assert.equal([...table.add(["again"])].length, 1);
 });

@@ -58,6 +58,9 @@ export class GameTable {
   }
 }
 
+/** The last tag id that has a code point (the surrogates skipped). */
+const MAX_TAG_ID = 0x10ffff - 0x800;
+
 /**
  * Tags by id, with the live streams of each. A stream's tags are kept as a
  * short string of one code point per tag id: a few bytes a stream, where an
@@ -79,6 +82,8 @@ export class TagTable {
       let id = this.#ids.get(tag);
       if (id === undefined) {
         id = this.#free.pop() ?? this.#names.length;
+        // Past the last code point, a new tag goes uncounted until an id is free again.
+        if (id > MAX_TAG_ID) continue;
         this.#ids.set(tag, id);
         this.#names[id] = tag;
         this.#counts[id] = 0;

@@ -84,3 +84,23 @@ Deno.test("a LiveSet keeps each stream's viewers, and says nothing of viewers it
   assert.equal("viewers" in set.get("3")!, false);
   assert.deepEqual(LiveSet.from(set).get("2"), { ...live("12", 2), viewers: 123_456 });
 });
+
+Deno.test("idsOfUser finds a user's streams in insertion order, across deletes, compaction and odd ids", () => {
+  const set = new LiveSet();
+  const expected = new Map<string, string[]>();
+  for (let i = 0; i < 5000; i++) {
+    const id = i % 7 === 0 ? `s-${i}` : String(10_000 + i);
+    const userId = i % 11 === 0 ? `u-${i % 3}` : String(i % 50);
+    set.set(id, live(userId, i));
+  }
+  // Most rows die: the set compacts.
+  for (let i = 0; i < 5000; i++) {
+    if (i % 5 !== 0) set.delete(i % 7 === 0 ? `s-${i}` : String(10_000 + i));
+  }
+  for (const [id, stream] of set) {
+    expected.set(stream.userId, [...expected.get(stream.userId) ?? [], id]);
+  }
+  for (const userId of [...expected.keys(), "999", "u-9"]) {
+    assert.deepEqual(set.idsOfUser(userId), expected.get(userId) ?? [], userId);
+  }
+});

@@ -23,6 +23,14 @@ export function pageBound(options: { expected: number; lanes: number }): number 
   return Math.ceil(streams / 100) + 20 * Math.max(1, options.lanes);
 }
 
+/**
+ * The bound while a scan pages: a world larger than expected (a fresh topic, a busier Twitch)
+ * raises it with each new stream found; a loop brings back streams already counted, and does not.
+ */
+export function pagesAllowed(options: { bound: number; distinct: number; lanes: number }): number {
+  return Math.max(options.bound, pageBound({ expected: options.distinct, lanes: options.lanes }));
+}
+
 /** Why a lane stopped before its last page said so. */
 export type LoopSign = "cursor came back" | "page 1 again" | "jump back up";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LaneTrail, pageBound } from "./paging.ts";
+import { LaneTrail, pageBound, pagesAllowed } from "./paging.ts";
 import { runScan } from "./scan.ts";
 import { createHelixSource } from "../helix/client.ts";
 import { type SimulatorOptions, startSimulator } from "../sim/mod.ts";
@@ -49,6 +49,14 @@ Deno.test("a cursor followed before is a loop; a restarted lane forgets its page
 Deno.test("the page bound is twice the streams expected, never below Twitch's busiest day", () => {
   assert.equal(pageBound({ expected: 0, lanes: 1 }), 1220);
   assert.equal(pageBound({ expected: 100_000, lanes: 10 }), 2200);
+});
+
+Deno.test("the bound grows with the distinct streams a scan finds, not with pages", () => {
+  // A fresh topic expects nothing; 150,000 streams found allow twice as many.
+  assert.equal(pagesAllowed({ bound: 1220, distinct: 150_000, lanes: 1 }), 3020);
+  // A loop finds no new streams: the bound stays.
+  assert.equal(pagesAllowed({ bound: 1220, distinct: 50_000, lanes: 1 }), 1220);
+  assert.equal(pagesAllowed({ bound: 4000, distinct: 150_000, lanes: 1 }), 4000);
 });
 
 /** One scan against a simulator through the real Helix client; what it wrote and paged. */

@@ -123,6 +123,17 @@ export abstract class RowIndex {
     }
   }
 
+  /** Rows in use, dead ones included: every row is below this. */
+  protected get rowCount(): number {
+    return this.#rows;
+  }
+
+  /** The id of `row`, or null when the row is dead. */
+  protected idOfRow(row: number): string | null {
+    const n = this.#ids[row];
+    return n === DEAD ? null : n === STRING_ID ? this.#stringOf.get(row)! : String(n);
+  }
+
   /** The ids, in insertion order. */
   *keys(): IterableIterator<string> {
     for (const [id] of this.rows()) yield id;

@@ -18,7 +18,7 @@
 import { getLogger } from "@logtape/logtape";
 import { HelixError, type HelixQuery, type StreamPage } from "../helix/client.ts";
 import { sleep } from "../util/retry.ts";
-import { LaneTrail, pageBound } from "./paging.ts";
+import { LaneTrail, pageBound, pagesAllowed } from "./paging.ts";
 import { runPool } from "./pool.ts";
 import { nextState } from "./endings.ts";
 import type { LiveSet } from "./live_set.ts";
@@ -47,7 +47,9 @@ const LANE_RESTARTS = 2;
 
 /** How a scan's lanes page: the bound on pages, and whether a loop was logged yet. */
 interface Paging {
-  readonly bound: number;
+  /** The bound from the streams expected; it grows with the distinct streams found. */
+  bound: number;
+  readonly lanes: number;
   loopLogged: boolean;
 }
 
@@ -122,6 +124,7 @@ async function fetchPages(state: ScanState): Promise<void> {
   const { plan, concurrency, previous } = state.options;
   const paging: Paging = {
     bound: pageBound({ expected: previous?.size ?? 0, lanes: plan.queries.length }),
+    lanes: plan.queries.length,
     loopLogged: false,
   };
   try {
@@ -158,6 +161,8 @@ async function fetchQuery(
   let restarts = 0;
   for (;;) {
     if (state.abort.signal.aborted) throw new Error("the scan was stopped");
+    const distinct = counts.streams - dedupe.counts.duplicates;
+    paging.bound = pagesAllowed({ bound: paging.bound, distinct, lanes: paging.lanes });
     if (counts.pages >= paging.bound) {
       throw new Error(
         `Helix kept answering pages past ${paging.bound}, more than the streams expected allow; the scan stopped there`,

@@ -408,3 +408,28 @@ Deno.test("with holdYoungMs a young stream an event ended is not held", async ()
   assert.deepEqual(sink.written.map((r) => [r.key, r.value === null]), [["1", true]]);
   assert.equal(state!.size, 0);
 });
+
+Deno.test("with holdYoungMs a young stream whose channel went offline after it began is not held", async () => {
+  // The scan that first listed the stream ran while its stream.offline came: the watcher found
+  // no stream of the channel in the live set the scan was about to replace, so no id was ended.
+  const young = fakeStream("1", {
+    user_id: "42",
+    started_at: new Date(NOW - 120_000).toISOString(),
+  });
+  // A channel that went offline before its new broadcast began: that broadcast stays held.
+  const restarted = fakeStream("2", {
+    user_id: "43",
+    started_at: new Date(NOW - 120_000).toISOString(),
+  });
+  const ledger = new WatchLedger();
+  ledger.note("42", { type: "offline", at: NOW - 60_000 });
+  ledger.note("43", { type: "offline", at: NOW - 180_000 });
+  const { sink, run } = scan({ listed: [], live: [] }, {
+    previous: stateOf(young, restarted),
+    holdYoungMs: 600_000,
+    events: ledger,
+  });
+  const { state } = await run;
+  assert.deepEqual(sink.written.map((r) => [r.key, r.value === null]), [["1", true]]);
+  assert.deepEqual([...state!.keys()], ["2"]);
+});

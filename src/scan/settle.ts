@@ -150,8 +150,11 @@ function endedOrHeld(state: ScanState, ids: readonly string[]): string[] {
   const events = state.options.events;
   const [held, ended] = partition(ids, (id) => {
     const live = previous.get(id)!;
-    // An event that ended the broadcast settles it: nothing to wait for.
-    return now - live.startedAt < holdYoungMs && !events?.supersedes(live.userId, id, now);
+    // An event that ended the broadcast settles it: nothing to wait for. So does a
+    // stream.offline of its channel since it began, which found no id to end when it came
+    // during the scan that first listed the stream.
+    return now - live.startedAt < holdYoungMs &&
+      !events?.supersedes(live.userId, id, live.startedAt);
   });
   for (const id of held) state.unresolved.add(id);
   return ended;

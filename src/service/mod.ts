@@ -44,7 +44,7 @@ import {
   setBrokerReachable,
 } from "./status.ts";
 import { createHandOver } from "./watch.ts";
-import { createPage, type Watching } from "./page.ts";
+import { createPage, guardedFeed, type Watching } from "./page.ts";
 import type { ServiceStatus as ServiceStatusPage } from "../ops/status.ts";
 
 export type { ServiceContext } from "./context.ts";
@@ -160,9 +160,11 @@ async function serve(
 ): Promise<void> {
   const { config, metrics } = context;
   const { lifecycle, status, page, watching } = parts;
+  // The page is fed as Kafka acknowledges writes: a fault of the page fails no write.
+  const feed = guardedFeed(page);
   const reachable = (up: boolean, error?: string) => {
     setBrokerReachable(status, metrics, up);
-    page.kafka(up, error);
+    feed.kafka(up, error);
   };
   const leadership = connection.kind === "leadership" ? connection.leadership : null;
   // HA=off: the one session of the run; HA=on: the current term's, if this instance leads.
@@ -184,7 +186,7 @@ async function serve(
       logins: config.eventsub.watchLogins,
       channels: config.eventsub.channels,
       source: context.source,
-      send: (records) => handOver.send(records).then(() => page.acknowledged(records, true)),
+      send: (records) => handOver.send(records).then(() => feed.acknowledged(records, true)),
       live: handOver.live,
       ledger,
       metrics,

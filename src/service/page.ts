@@ -6,10 +6,13 @@
  * @module
  */
 
+import { getLogger } from "@logtape/logtape";
 import type { EventSub } from "../eventsub/mod.ts";
 import type { Readiness } from "../ops/readiness.ts";
 import { secretValues, ServiceStatus } from "../ops/status.ts";
 import type { ServiceContext } from "./context.ts";
+
+const log = getLogger(["datagen", "service"]);
 
 /** The EventSub watch of the running term (or of HA=off), or null. */
 export interface Watching {
@@ -39,4 +42,30 @@ export function createPage(
   });
   if (config.ha !== null) page.role("standby");
   return page;
+}
+
+/**
+ * `page`'s feed, whose failures are logged and go no further: it is fed as Kafka acknowledges
+ * writes, and a fault of the page must not fail the scan's or the event's write.
+ */
+export function guardedFeed(page: PageFeed): PageFeed {
+  let failures = 0;
+  const guard = <A extends unknown[]>(feed: (...args: A) => void) => (...args: A) => {
+    try {
+      feed(...args);
+    } catch (error) {
+      // Once in a while, not at every write of every scan.
+      if (failures++ % 1000 === 0) {
+        log.error("The status page failed to take in a write ({failures} so far): {error}", {
+          failures,
+          error: (error as Error).message,
+        });
+      }
+    }
+  };
+  return {
+    acknowledged: guard((records, fromEvent) => page.acknowledged(records, fromEvent)),
+    scanned: guard((summary, finishedAt) => page.scanned(summary, finishedAt)),
+    kafka: guard((reachable, error) => page.kafka(reachable, error)),
+  };
 }

@@ -23,7 +23,7 @@ import { logScan } from "./report.ts";
 import type { ScanTarget } from "./scheduler.ts";
 import { type ServiceStatus, setBrokerReachable } from "./status.ts";
 import type { LiveState } from "../scan/endings.ts";
-import type { PageFeed } from "./page.ts";
+import { guardedFeed, type PageFeed } from "./page.ts";
 import { type HandOver, withEvents } from "./watch.ts";
 
 const log = getLogger(["datagen", "service"]);
@@ -65,6 +65,8 @@ export interface Scanner {
 /** Creates the scans of the service. */
 export function createScanner(options: ScannerOptions): Scanner {
   const { metrics, lifecycle, audit } = options;
+  const page = options.page && guardedFeed(options.page);
+  options = { ...options, page };
   const stopped = new AbortController();
   let scans = 0;
   let lastProjectedMs = 0;
@@ -81,7 +83,7 @@ export function createScanner(options: ScannerOptions): Scanner {
         // dropped as it is handed over (the event's tombstone went first).
         sink: createBatcher((batch) => {
           const sent = options.ledger.unsuperseded(batch);
-          return current.delivery.send(sent).then(() => options.page?.acknowledged(sent));
+          return current.delivery.send(sent).then(() => page?.acknowledged(sent));
         }),
         previous: current.state,
         signal: termSignal ? AbortSignal.any([stopped.signal, termSignal]) : stopped.signal,

@@ -43,7 +43,10 @@ function summary(fields: Partial<ScanSummary> = {}): ScanSummary {
 }
 
 /** A scanner whose scans answer `outcomes` in turn; it records what each scan was given. */
-function harness(outcomes: ((options: OneScanOptions) => ScanOutcome | Promise<ScanOutcome>)[]) {
+function harness(
+  outcomes: ((options: OneScanOptions) => ScanOutcome | Promise<ScanOutcome>)[],
+  extra: Partial<ScannerOptions> = {},
+) {
   const given: OneScanOptions[] = [];
   const lifecycle = createLifecycle();
   const status = createStatus();
@@ -63,6 +66,7 @@ function harness(outcomes: ((options: OneScanOptions) => ScanOutcome | Promise<S
     },
     stepDown: () => stepDowns++,
     now: () => NOW,
+    ...extra,
   };
   return {
     scanner: createScanner(options),
@@ -180,4 +184,25 @@ Deno.test("the scan's records go through the session's delivery, those a newer e
   const session = fakeSession();
   await scanner.scan({ session });
   assert.deepEqual(session.delivery.acknowledged.map((r) => r.key), ["2"]);
+});
+
+Deno.test("a status page that fails on a record does not fail the scan's writes", async () => {
+  let written: unknown = null;
+  const { scanner } = harness([async (o) => {
+    written = await o.sink.write([streamRecord(one, { scanId: "s", fetchedAt: NOW })])
+      .then(() => o.sink.flush()).then(() => "written", (error) => error);
+    return outcome(null);
+  }], {
+    page: {
+      acknowledged: () => {
+        throw new RangeError("Invalid code point 1114112");
+      },
+      scanned: () => {},
+      kafka: () => {},
+    },
+  });
+  const session = fakeSession();
+  await scanner.scan({ session });
+  assert.equal(written, "written");
+  assert.deepEqual(session.delivery.acknowledged.map((r) => r.key), ["1"]);
 });
