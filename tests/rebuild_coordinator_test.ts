@@ -70,7 +70,7 @@ Deno.test("a rebuild whose group coordinator is loading for several joins comple
     `rebuild with ${REFUSED} joins refused: ${Math.round(performance.now() - started)} ms`,
   );
   assert.deepEqual(
-    state,
+    new Map(state),
     new Map([
       ["2", { userId: "22", startedAt: STARTED, language: "", gameId: "", userLogin: "" }],
       ["3", { userId: "33", startedAt: STARTED, language: "", gameId: "", userLogin: "" }],
