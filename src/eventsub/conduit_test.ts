@@ -3,6 +3,8 @@ import { type ConduitTransport, findConduit, startConduit } from "./conduit.ts";
 import { createEventSubApi, type EventSubApi, twitchUrls } from "./twitch.ts";
 import { reconcileSubscriptions } from "./subscriptions.ts";
 import { type Simulator, startSimulator } from "../sim/mod.ts";
+import { routeEvent } from "../sim/eventsub_conduits.ts";
+import type { Registry } from "../sim/eventsub_registry.ts";
 
 function apiOf(sim: Simulator): EventSubApi {
   return createEventSubApi({
@@ -88,6 +90,61 @@ Deno.test("after a lost connection the shards are reassigned and nothing is subs
   );
   assert.equal(creates, createsBefore);
   assert.deepEqual([...sim.eventsub.registry.subscriptions.keys()].sort(), ids);
+  conduit.stop();
+});
+
+Deno.test("a shard Twitch disables while its socket is ours is assigned to that session again, nothing subscribed again, and events reach it", async () => {
+  await using sim = await startSimulator({ streams: 30, churn: 0 });
+  let creates = 0;
+  const api = apiOf(sim);
+  const counting: EventSubApi = {
+    ...api,
+    clientId: api.clientId,
+    subscribe: (...args) => {
+      creates++;
+      return api.subscribe(...args);
+    },
+  };
+  const disabled: string[] = [];
+  const conduit = startConduit({
+    api: counting,
+    url: sim.eventSubUrl,
+    shards: 2,
+    onNotification: () => {},
+    onAssign: (shard, _session, refused) => {
+      if (refused === undefined && disabled.length > 0) disabled.push(`assigned ${shard}`);
+    },
+    retryBaseMs: 20,
+    connection: { reconnectBaseMs: 20 },
+  });
+  const conduitId = await conduit.ready;
+  const users = sim.liveStreams().slice(0, 10).map((s) => s.user_id);
+  assert.equal((await reconcileSubscriptions(counting, conduitId, users)).subscribed.size, 10);
+  await until(() => conduit.assigned === 2, "two assigned shards");
+  const sessions = conduit.connections.map((c) => c.sessionId!);
+  const ids = [...sim.eventsub.registry.subscriptions.keys()].sort();
+  const createsBefore = creates;
+  const shard0 = () => [...sim.eventsub.registry.conduits.values()][0].shards[0];
+
+  disabled.push("disabled 0");
+  assert.equal(sim.eventsub.disableShard("0"), 1);
+  assert.equal(shard0().status, "websocket_failed_ping_pong");
+  await until(() => shard0().status === "enabled", "shard 0 enabled again");
+  assert.deepEqual(disabled, ["disabled 0", "assigned 0"]);
+  // The same session took it back: no reconnect, no new subscription, the same list.
+  assert.equal(shard0().sessionId, sessions[0]);
+  assert.deepEqual(conduit.connections.map((c) => c.sessionId), sessions);
+  assert.equal(conduit.assigned, 2);
+  assert.equal(creates, createsBefore);
+  assert.deepEqual([...sim.eventsub.registry.subscriptions.keys()].sort(), ids);
+  // Events reach both shards again, none dropped.
+  const subscription = [...sim.eventsub.registry.subscriptions.values()]
+    .find((s) => s.type === "stream.online")!;
+  const routed = new Set(
+    Array.from({ length: 4 }, () => routeEvent(sim.eventsub.registry as Registry, subscription)),
+  );
+  assert.deepEqual([...routed].sort(), [...sessions].sort());
+  assert.equal(sim.eventsub.registry.dropped, 0);
   conduit.stop();
 });
 
