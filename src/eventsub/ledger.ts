@@ -5,6 +5,11 @@
  * before a stream.online event must not bring back the broadcast before it.
  * Times are this machine's clock: when the event arrived, when the page did.
  *
+ * With up to 5,000 channels subscribed (`EVENTSUB_CHANNELS`) and channels
+ * leaving the set, the ledger forgets observations older than an hour: an
+ * event can only overrule a page fetched before it, and no page waits that
+ * long between its fetch and its hand-over to Kafka.
+ *
  * @module
  */
 
@@ -20,16 +25,39 @@ export interface Observation {
   streamId?: string;
 }
 
-/** The newest event per user id. Bounded by the watchlist (at most 100 channels). */
+/** How long an observation is kept: far longer than any page waits before its hand-over. */
+export const LEDGER_HORIZON_MS = 60 * 60_000;
+
+/**
+ * The newest event per user id, of the last {@link LEDGER_HORIZON_MS}: bounded by the channels
+ * with events in that time, whatever `EVENTSUB_CHANNELS` is.
+ */
 export class WatchLedger implements EventVerdicts {
   #last = new Map<string, Observation>();
+  #horizonMs: number;
+  #prunedAt = -Infinity;
+
+  /** @param options `horizonMs`: how long an observation is kept (default an hour). */
+  constructor(options: { horizonMs?: number } = {}) {
+    this.#horizonMs = options.horizonMs ?? LEDGER_HORIZON_MS;
+  }
 
   /** Notes an event; an older one than what is known is ignored. Returns whether it was newer. */
   note(userId: string, observation: Observation): boolean {
     const known = this.#last.get(userId);
     if (known !== undefined && known.at > observation.at) return false;
     this.#last.set(userId, observation);
+    this.#prune(observation.at);
     return true;
+  }
+
+  /** Forgets observations past the horizon, at most once per tenth of it. */
+  #prune(now: number) {
+    if (now - this.#prunedAt < this.#horizonMs / 10) return;
+    this.#prunedAt = now;
+    for (const [userId, observation] of this.#last) {
+      if (now - observation.at > this.#horizonMs) this.#last.delete(userId);
+    }
   }
 
   /**
