@@ -89,8 +89,18 @@ export function startEventSub(options: EventSubOptions): EventSub {
     return userIds;
   }
 
+  // A stream.online look-up is a Helix request of EventSub's: it counts in EventSub's points
+  // (and, as every Helix request, in datagen_helix_requests_total). It takes its point from
+  // the shared bucket without EventSub's pace, so that the record follows the event at once.
+  const lookups: StreamSource = {
+    fetchPage(query, page) {
+      metrics.eventsubPoints.inc();
+      return options.source.fetchPage(query, page);
+    },
+    rateLimitRemaining: () => options.source.rateLimitRemaining(),
+  };
   const watcher = new Watcher({
-    source: options.source,
+    source: lookups,
     send: coalesceSends(options.send),
     live: options.live,
     ledger: options.ledger,
