@@ -31,6 +31,7 @@
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import { startKafkaBroker } from "../dev/kafka/broker.ts";
+import { freePort } from "../dev/ports.ts";
 import { createKafka, ensureTopic } from "../src/kafka/client.ts";
 import { startSimulator } from "../src/sim/mod.ts";
 import { EVENTSUB_SHARE } from "../src/eventsub/pace.ts";
@@ -52,13 +53,6 @@ const streams = Number(values.streams);
 const churn = Number(values.churn);
 const RATE = 800;
 const LARGEST = 5000;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 function quantile(sorted: number[], q: number): number | null {
   if (sorted.length === 0) return null;
