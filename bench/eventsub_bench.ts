@@ -12,7 +12,8 @@
  * simulator's stream.offline) and for the others (the end is when the
  * simulator's live list lost the stream, looked at every 500 ms, so those
  * are up to 0.5 s short); EventSub's points during the ramp and after it;
- * and scan wall time over its rate bound, during the ramp and after it.
+ * and scan wall time over the rate bound of its own pages, during the ramp
+ * and after it.
  *
  * Rates are Twitch's, not compressed: a minute of the run is a minute at
  * Twitch. The ramp of `EVENTSUB_CHANNELS` channels is 2 × channels creates at
@@ -21,8 +22,8 @@
  * about 6.5. The report gives the arithmetic for 5,000 beside the measured
  * figures, and the coverage 5,000 channels would reach.
  *
- * Flags: --channels N (500), --streams N (100000), --churn X (4), --latency MS
- * (50), --after MINUTES (3): how long to measure after the ramp,
+ * Flags: --channels N (500), --streams N (100000), --churn X (1), --latency MS
+ * (50), --after MINUTES (4): how long to measure after the ramp,
  * --out PATH (bench/eventsub_results.json).
  *
  * @module
@@ -42,9 +43,9 @@ const { values } = parseArgs({
   options: {
     channels: { type: "string", default: "500" },
     streams: { type: "string", default: "100000" },
-    churn: { type: "string", default: "4" },
+    churn: { type: "string", default: "1" },
     latency: { type: "string", default: "50" },
-    after: { type: "string", default: "3" },
+    after: { type: "string", default: "4" },
     out: { type: "string", default: "bench/eventsub_results.json" },
   },
 });
@@ -169,7 +170,15 @@ const rampLine = await service.waitForLog((l) => {
 const rampEnd = Date.parse(String(rampLine["@timestamp"]));
 const atRampEnd = await scrape();
 log(`ramp done: ${atRampEnd.channels} channels, ${atRampEnd.points} EventSub points`);
-await new Promise((r) => setTimeout(r, Number(values.after) * 60_000));
+// EventSub's points each minute after the ramp: the backlog of changes, then the steady rate.
+const perMinute: number[] = [];
+let last = atRampEnd.points;
+for (let minute = 0; minute < Number(values.after); minute++) {
+  await new Promise((r) => setTimeout(r, 60_000));
+  const now = (await scrape()).points;
+  perMinute.push(now - last);
+  last = now;
+}
 const atEnd = await scrape();
 const finished = Date.now();
 const subscribedUsers = new Set(
@@ -182,11 +191,12 @@ clearInterval(poll);
 await service.stop();
 await reader.disconnect();
 
-// Scans: wall time over the rate bound, those under way during the ramp and those after it.
+// Scans: wall time over the rate bound of their own requests (a page is a point; the scan's
+// logged points are the bucket's, EventSub's included), during the ramp and after it.
 const scans = service.logs().filter(scanOk).map((l) => {
   const end = Date.parse(String(l["@timestamp"]));
   const durationMs = Number(l.durationMs);
-  return { start: end - durationMs, end, durationMs, bound: Number(l.rateBoundMs) };
+  return { start: end - durationMs, end, durationMs, bound: (Number(l.pages) * 60_000) / RATE };
 }).slice(1); // The start-up scan has the whole bucket to itself.
 const ratio = (list: typeof scans) => list.map((s) => round(s.durationMs / s.bound));
 const duringRamp = scans.filter((s) => s.end <= rampEnd);
@@ -238,6 +248,7 @@ const report = {
     after: atEnd.points - atRampEnd.points,
     afterMinutes: round(afterMinutes),
     afterPerMinute: round((atEnd.points - atRampEnd.points) / afterMinutes),
+    afterEachMinute: perMinute,
   },
   scanWallOverRateBound: { duringRamp: ratio(duringRamp), afterRamp: ratio(afterRamp) },
   [`at${LARGEST}Channels`]: {
