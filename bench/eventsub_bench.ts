@@ -24,7 +24,7 @@
  *
  * Flags: --channels N (500), --streams N (100000), --churn X (1), --latency MS
  * (50), --after MINUTES (4): how long to measure after the ramp,
- * --out PATH (bench/eventsub_results.json).
+ * --out PATH (bench/eventsub_results.json), --log PATH: the service's log lines.
  *
  * @module
  */
@@ -47,6 +47,7 @@ const { values } = parseArgs({
     latency: { type: "string", default: "50" },
     after: { type: "string", default: "4" },
     out: { type: "string", default: "bench/eventsub_results.json" },
+    log: { type: "string" },
   },
 });
 const channels = Number(values.channels);
@@ -190,6 +191,9 @@ const shares = viewerShares(sim.liveStreams(), subscribedUsers);
 clearInterval(poll);
 await service.stop();
 await reader.disconnect();
+if (values.log) {
+  await Deno.writeTextFile(values.log, service.logs().map((l) => JSON.stringify(l)).join("\n"));
+}
 
 // Scans: wall time over the rate bound of their own requests (a page is a point; the scan's
 // logged points are the bucket's, EventSub's included), during the ramp and after it.
