@@ -190,3 +190,16 @@ Deno.test("the cap is respected: creates stop at Twitch's max_total_cost and the
   const smaller = await reconcileSubscriptions(api, conduit.id, users.slice(0, 2));
   assert.deepEqual([smaller.deleted, smaller.totalCost, smaller.subscribed.size], [7, 4, 2]);
 });
+
+Deno.test("a reconcile tells of each channel as it gets both events, with Twitch's totals then", async () => {
+  await using sim = await startSimulator({ streams: 30 });
+  const api = apiOf(sim);
+  const conduit = await findConduit(api, 1);
+  const users = sim.liveStreams().slice(0, 4).map((s) => s.user_id);
+  const heard: [string, number][] = [];
+  const result = await reconcileSubscriptions(api, conduit.id, users, undefined, {
+    onSubscribed: (userId, totals) => heard.push([userId, totals.totalCost]),
+  });
+  assert.deepEqual(heard.map(([u]) => u).sort(), [...result.subscribed].sort());
+  assert.deepEqual(heard.map(([, cost]) => cost), [2, 4, 6, 8]);
+});

@@ -143,11 +143,22 @@ export function startEventSub(options: EventSubOptions): EventSub {
       now: Date.now(),
     });
     const desired = [...members.keys()];
+    // During a ramp the gauges follow each channel subscribed, not only the reconcile's end.
+    const growing = new Set([...subscribed].filter((u) => members.has(u)));
     const result = await reconcileSubscriptions(
       options.api,
       conduitId,
       desired,
       known ?? undefined,
+      {
+        onSubscribed: (userId, totals) => {
+          growing.add(userId);
+          metrics.eventsubChannels.set(growing.size);
+          metrics.eventsubCost.set({ kind: "total" }, totals.totalCost);
+          metrics.eventsubCost.set({ kind: "max" }, totals.maxTotalCost);
+          if (growing.size % 50 === 0) metrics.eventsubCoverage.set(coverage(ranking, growing));
+        },
+      },
     );
     known = {
       data: result.listed,
