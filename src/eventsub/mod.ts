@@ -73,6 +73,8 @@ export function startEventSub(options: EventSubOptions): EventSub {
   let known: ({ data: ListedSubscription[] } & CostTotals) | null = null;
   let conduitId: string | null = null;
   let running: Promise<void> | null = null;
+  /** A scan has ranked the channels. */
+  let ranked = false;
   let again = false;
   let stopped = false;
 
@@ -116,7 +118,9 @@ export function startEventSub(options: EventSubOptions): EventSub {
 
   /** One reconcile at a time; a scan that ends during one asks for another after it. */
   function update() {
-    if (conduitId === null || stopped) return;
+    // Before the first scan there is no ranking: a reconcile then would delete every
+    // subscription a previous run or leader left, and the ramp would create them all again.
+    if (conduitId === null || stopped || !ranked) return;
     if (running) {
       again = true;
       return;
@@ -264,6 +268,7 @@ export function startEventSub(options: EventSubOptions): EventSub {
     },
     afterScan(live) {
       ranking = [...live.values()].map((s) => ({ userId: s.userId, viewers: s.viewers ?? 0 }));
+      ranked = true;
       update();
     },
     async settled() {

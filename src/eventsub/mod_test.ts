@@ -5,7 +5,7 @@ import type { EventSubApi } from "./twitch.ts";
 import { notification, startTestServer, welcome } from "./_test_server.ts";
 import { createFakeSource, fakeStream } from "../scan/_test_utils.ts";
 import { createMetrics } from "../ops/metrics.ts";
-import type { StreamRecord } from "../scan/record.ts";
+import { liveStream, type StreamRecord } from "../scan/record.ts";
 
 /** A Helix edge that answers the conduit calls and counts nothing itself (no gate). */
 const api: EventSubApi = {
@@ -49,5 +49,52 @@ Deno.test("each stream.online look-up counts in EventSub's points", async () => 
   while (sent.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(sent.map((r) => r.key), ["9"]);
   assert.equal(await points(), 1);
+  eventsub.stop();
+});
+
+Deno.test("a start (or a new leader) deletes nothing before its first scan ranked the channels", async () => {
+  await using server = startTestServer();
+  const calls: string[] = [];
+  const listed = ["1", "2"].flatMap((userId) =>
+    ["stream.online", "stream.offline"].map((type) => ({
+      id: `${type} ${userId}`,
+      type,
+      status: "enabled",
+      userId,
+      conduitId: "k",
+    }))
+  );
+  const eventsub = startEventSub({
+    url: server.url,
+    logins: [],
+    api: {
+      ...api,
+      subscriptions: () => {
+        calls.push("list");
+        return Promise.resolve({ data: listed, total: 4, totalCost: 4, maxTotalCost: 10_000 });
+      },
+      unsubscribe: (id) => {
+        calls.push(`delete ${id}`);
+        return Promise.resolve();
+      },
+    },
+    shards: 1,
+    channels: 10,
+    source: createFakeSource({ listed: [] }),
+    send: () => Promise.resolve(),
+    live: () => new Map(),
+    ledger: new WatchLedger(),
+    metrics: createMetrics(),
+  });
+  (await server.next()).socket.send(welcome("s1"));
+  await eventsub.conduit.ready;
+  await new Promise((r) => setTimeout(r, 200));
+  await eventsub.settled();
+  assert.deepEqual(calls, []);
+  const streams = [fakeStream("a", { user_id: "1" }), fakeStream("b", { user_id: "2" })];
+  eventsub.afterScan(new Map(streams.map((s) => [s.id, liveStream(s)])));
+  await eventsub.settled();
+  assert.deepEqual(calls, ["list"]);
+  assert.deepEqual([...eventsub.subscribed].sort(), ["1", "2"]);
   eventsub.stop();
 });
