@@ -3,6 +3,8 @@ import { type ConduitTransport, findConduit, startConduit } from "./conduit.ts";
 import { createEventSubApi, type EventSubApi, twitchUrls } from "./twitch.ts";
 import { reconcileSubscriptions } from "./subscriptions.ts";
 import { type Simulator, startSimulator } from "../sim/mod.ts";
+import { routeEvent } from "../sim/eventsub_conduits.ts";
+import type { Registry } from "../sim/eventsub_registry.ts";
 
 function apiOf(sim: Simulator): EventSubApi {
   return createEventSubApi({
@@ -91,6 +93,61 @@ Deno.test("after a lost connection the shards are reassigned and nothing is subs
   conduit.stop();
 });
 
+Deno.test("a shard Twitch disables while its socket is ours is assigned to that session again, nothing subscribed again, and events reach it", async () => {
+  await using sim = await startSimulator({ streams: 30, churn: 0 });
+  let creates = 0;
+  const api = apiOf(sim);
+  const counting: EventSubApi = {
+    ...api,
+    clientId: api.clientId,
+    subscribe: (...args) => {
+      creates++;
+      return api.subscribe(...args);
+    },
+  };
+  const disabled: string[] = [];
+  const conduit = startConduit({
+    api: counting,
+    url: sim.eventSubUrl,
+    shards: 2,
+    onNotification: () => {},
+    onAssign: (shard, _session, refused) => {
+      if (refused === undefined && disabled.length > 0) disabled.push(`assigned ${shard}`);
+    },
+    retryBaseMs: 20,
+    connection: { reconnectBaseMs: 20 },
+  });
+  const conduitId = await conduit.ready;
+  const users = sim.liveStreams().slice(0, 10).map((s) => s.user_id);
+  assert.equal((await reconcileSubscriptions(counting, conduitId, users)).subscribed.size, 10);
+  await until(() => conduit.assigned === 2, "two assigned shards");
+  const sessions = conduit.connections.map((c) => c.sessionId!);
+  const ids = [...sim.eventsub.registry.subscriptions.keys()].sort();
+  const createsBefore = creates;
+  const shard0 = () => [...sim.eventsub.registry.conduits.values()][0].shards[0];
+
+  disabled.push("disabled 0");
+  assert.equal(sim.eventsub.disableShard("0"), 1);
+  assert.equal(shard0().status, "websocket_failed_ping_pong");
+  await until(() => shard0().status === "enabled", "shard 0 enabled again");
+  assert.deepEqual(disabled, ["disabled 0", "assigned 0"]);
+  // The same session took it back: no reconnect, no new subscription, the same list.
+  assert.equal(shard0().sessionId, sessions[0]);
+  assert.deepEqual(conduit.connections.map((c) => c.sessionId), sessions);
+  assert.equal(conduit.assigned, 2);
+  assert.equal(creates, createsBefore);
+  assert.deepEqual([...sim.eventsub.registry.subscriptions.keys()].sort(), ids);
+  // Events reach both shards again, none dropped.
+  const subscription = [...sim.eventsub.registry.subscriptions.values()]
+    .find((s) => s.type === "stream.online")!;
+  const routed = new Set(
+    Array.from({ length: 4 }, () => routeEvent(sim.eventsub.registry as Registry, subscription)),
+  );
+  assert.deepEqual([...routed].sort(), [...sessions].sort());
+  assert.equal(sim.eventsub.registry.dropped, 0);
+  conduit.stop();
+});
+
 Deno.test("a refused assignment is retried with growing waits", async () => {
   await using sim = await startSimulator({ streams: 5 });
   const api = apiOf(sim);
@@ -132,4 +189,17 @@ Deno.test("the cap is respected: creates stop at Twitch's max_total_cost and the
   // Dropping channels from the set deletes ours and frees their cost.
   const smaller = await reconcileSubscriptions(api, conduit.id, users.slice(0, 2));
   assert.deepEqual([smaller.deleted, smaller.totalCost, smaller.subscribed.size], [7, 4, 2]);
+});
+
+Deno.test("a reconcile tells of each channel as it gets both events, with Twitch's totals then", async () => {
+  await using sim = await startSimulator({ streams: 30 });
+  const api = apiOf(sim);
+  const conduit = await findConduit(api, 1);
+  const users = sim.liveStreams().slice(0, 4).map((s) => s.user_id);
+  const heard: [string, number][] = [];
+  const result = await reconcileSubscriptions(api, conduit.id, users, undefined, {
+    onSubscribed: (userId, totals) => heard.push([userId, totals.totalCost]),
+  });
+  assert.deepEqual(heard.map(([u]) => u).sort(), [...result.subscribed].sort());
+  assert.deepEqual(heard.map(([, cost]) => cost), [2, 4, 6, 8]);
 });

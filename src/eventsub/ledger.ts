@@ -11,6 +11,11 @@
  * no page or look-up brings it back, for the 48 hours a broadcast can last
  * (one id per ended broadcast).
  *
+ * With up to 5,000 channels subscribed (`EVENTSUB_CHANNELS`) and channels
+ * leaving the set, the ledger forgets observations older than an hour: an
+ * event can only overrule a page fetched before it, and no page waits that
+ * long between its fetch and its hand-over to Kafka.
+ *
  * @module
  */
 
@@ -27,11 +32,24 @@ export interface Observation {
   streamId?: string;
 }
 
-/** The newest event per user id. Bounded by the watchlist (at most 100 channels). */
+/** How long an observation is kept: far longer than any page waits before its hand-over. */
+export const LEDGER_HORIZON_MS = 60 * 60_000;
+
+/**
+ * The newest event per user id, of the last {@link LEDGER_HORIZON_MS}: bounded by the channels
+ * with events in that time, whatever `EVENTSUB_CHANNELS` is.
+ */
 export class WatchLedger implements EventVerdicts {
   #last = new Map<string, Observation>();
+  #horizonMs: number;
+  #prunedAt = -Infinity;
   /** Stream ids that stream.offline ended, and when, oldest first. */
   #ended = new Map<string, number>();
+
+  /** @param options `horizonMs`: how long an observation is kept (default an hour). */
+  constructor(options: { horizonMs?: number } = {}) {
+    this.#horizonMs = options.horizonMs ?? LEDGER_HORIZON_MS;
+  }
 
   /** Notes that stream.offline ended these broadcasts at `at`: they stay ended for 48 hours. */
   end(streamIds: Iterable<string>, at: number): void {
@@ -60,7 +78,17 @@ export class WatchLedger implements EventVerdicts {
     const known = this.#last.get(userId);
     if (known !== undefined && known.at > observation.at) return false;
     this.#last.set(userId, observation);
+    this.#prune(observation.at);
     return true;
+  }
+
+  /** Forgets observations past the horizon, at most once per tenth of it. */
+  #prune(now: number) {
+    if (now - this.#prunedAt < this.#horizonMs / 10) return;
+    this.#prunedAt = now;
+    for (const [userId, observation] of this.#last) {
+      if (now - observation.at > this.#horizonMs) this.#last.delete(userId);
+    }
   }
 
   /**
@@ -73,7 +101,8 @@ export class WatchLedger implements EventVerdicts {
     if (this.#last.size === 0 && this.#ended.size === 0) return [...batch];
     return batch.filter((record) => {
       if (record.value === null) return true;
-      const userId = /"user_id":"(\d+)"/.exec(record.value)?.[1];
+      if (this.#ended.has(record.key)) return false;
+      const userId = /"user_id":"([^"]+)"/.exec(record.value)?.[1];
       return userId === undefined || !this.supersedes(userId, record.key, record.timestamp);
     });
   }

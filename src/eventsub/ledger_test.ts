@@ -72,3 +72,24 @@ Deno.test("ended broadcasts are kept 48 hours, then forgotten", () => {
   assert.equal(ledger.ended("newer"), true);
   assert.equal(ledger.endedCount, 2);
 });
+
+Deno.test("observations past the horizon are forgotten, so the ledger does not grow with every channel ever subscribed", () => {
+  const ledger = new WatchLedger({ horizonMs: 1000 });
+  for (let user = 0; user < 5000; user++) {
+    ledger.note(String(user), { type: "offline", at: user % 2 === 0 ? 0 : 500 });
+  }
+  assert.equal(ledger.size, 5000);
+  // At 1200 the even channels' events (at 0) are past the horizon; the odd ones (500) are not.
+  ledger.note("new", { type: "online", at: 1200, streamId: "s" });
+  assert.equal(ledger.size, 2501);
+  assert.equal(ledger.latest("0"), undefined);
+  assert.deepEqual(ledger.latest("1"), { type: "offline", at: 500 });
+  assert.equal(ledger.supersedes("1", "x", 499), true);
+});
+
+Deno.test("an ended broadcast stays ended whatever its user id looks like", () => {
+  const ledger = new WatchLedger();
+  ledger.end(["s1"], 1000);
+  const record = { key: "s1", value: '{"id":"s1","user_id":"u-1"}', timestamp: 5000, headers: {} };
+  assert.deepEqual(ledger.unsuperseded([record]), []);
+});

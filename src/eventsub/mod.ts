@@ -74,6 +74,8 @@ export function startEventSub(options: EventSubOptions): EventSub {
   let known: ({ data: ListedSubscription[] } & CostTotals) | null = null;
   let conduitId: string | null = null;
   let running: Promise<void> | null = null;
+  /** A scan has ranked the channels. */
+  let ranked = false;
   let again = false;
   let stopped = false;
 
@@ -90,8 +92,18 @@ export function startEventSub(options: EventSubOptions): EventSub {
     return userIds;
   }
 
+  // A stream.online look-up is a Helix request of EventSub's: it counts in EventSub's points
+  // (and, as every Helix request, in datagen_helix_requests_total). It takes its point from
+  // the shared bucket without EventSub's pace, so that the record follows the event at once.
+  const lookups: StreamSource = {
+    fetchPage(query, page) {
+      metrics.eventsubPoints.inc();
+      return options.source.fetchPage(query, page);
+    },
+    rateLimitRemaining: () => options.source.rateLimitRemaining(),
+  };
   const watcher = new Watcher({
-    source: options.source,
+    source: lookups,
     send: coalesceSends(options.send),
     live: options.live,
     ledger: options.ledger,
@@ -107,7 +119,9 @@ export function startEventSub(options: EventSubOptions): EventSub {
 
   /** One reconcile at a time; a scan that ends during one asks for another after it. */
   function update() {
-    if (conduitId === null || stopped) return;
+    // Before the first scan there is no ranking: a reconcile then would delete every
+    // subscription a previous run or leader left, and the ramp would create them all again.
+    if (conduitId === null || stopped || !ranked) return;
     if (running) {
       again = true;
       return;
@@ -137,11 +151,24 @@ export function startEventSub(options: EventSubOptions): EventSub {
       now: Date.now(),
     });
     const desired = [...members.keys()];
+    // During a ramp the gauges follow each channel subscribed, not only the reconcile's end.
+    const growing = new Set([...subscribed].filter((u) => members.has(u)));
     const result = await reconcileSubscriptions(
       options.api,
       conduitId,
       desired,
       known ?? undefined,
+      {
+        onSubscribed: (userId, totals) => {
+          growing.add(userId);
+          metrics.eventsubChannels.set(growing.size);
+          metrics.eventsubCost.set({ kind: "total" }, totals.totalCost);
+          metrics.eventsubCost.set({ kind: "max" }, totals.maxTotalCost);
+          if (growing.size % 50 === 0) {
+            metrics.eventsubCoverage.set(coverage(ranking.channels, growing, ranking.viewers));
+          }
+        },
+      },
     );
     known = {
       data: result.listed,
@@ -248,6 +275,7 @@ export function startEventSub(options: EventSubOptions): EventSub {
     },
     afterScan(state) {
       live = state;
+      ranked = true;
       update();
     },
     async settled() {

@@ -73,13 +73,16 @@ export interface ReconcileResult extends CostTotals {
 /**
  * Brings the conduit's subscriptions to `desired` (deletes first, so that their cost frees).
  * `known` is the list the last reconcile left: without it Twitch's list is read (a page of
- * 100 a point), with it only the changes cost points.
+ * 100 a point), with it only the changes cost points. `onSubscribed` hears of each channel
+ * that gets its second event as it happens: a ramp of thousands of channels takes an hour at
+ * EventSub's share of the rate limit, and the metrics should not wait for its end.
  */
 export async function reconcileSubscriptions(
   api: EventSubApi,
   conduitId: string,
   desired: readonly string[],
   known?: { data: ListedSubscription[] } & CostTotals,
+  options: { onSubscribed?: (userId: string, totals: CostTotals) => void } = {},
 ): Promise<ReconcileResult> {
   const listed = known ?? await api.subscriptions();
   let requests = known ? 0 : Math.max(1, Math.ceil(listed.data.length / 100));
@@ -114,7 +117,9 @@ export async function reconcileSubscriptions(
       totals = outcome;
       after.set(outcome.id, { id: outcome.id, type, status: "enabled", userId, conduitId });
       if (!have.has(userId)) have.set(userId, new Set());
-      have.get(userId)!.add(type);
+      const types = have.get(userId)!;
+      types.add(type);
+      if (types.size === WATCHED_EVENTS.length) options.onSubscribed?.(userId, outcome);
     } catch (error) {
       // 429 is Twitch's answer to a create past max_total_cost (and to an empty rate bucket).
       if (

@@ -101,6 +101,13 @@ export interface SimEventSub {
   dropAll(options?: { refuseMs?: number }): void;
   /** Sends `session_reconnect` on every socket, pointing at this server's `/ws`. */
   reconnectAll(): void;
+  /**
+   * Disables shard `shardId` of every conduit with `status` (default
+   * `websocket_failed_ping_pong`), as Twitch does when it finds a shard's transport failing,
+   * and tells the `conduit.shard.disabled` subscribers; the session's socket stays open.
+   * Returns how many shards it disabled.
+   */
+  disableShard(shardId: string, status?: string): number;
   /** Revokes the subscriptions `which` picks, with `status` (default `user_removed`). */
   revoke(which: (sub: SimSubscription) => boolean, status?: string): number;
   /** Every event sent so far, in order. */
@@ -329,6 +336,19 @@ export function createSimEventSub(world: World, options: SimEventSubOptions): Si
         const url = `${options.baseUrl()}/ws?session=${session.id}`;
         send(session, reconnectMessage(session.id, url, options.clock()));
       }
+    },
+    disableShard(shardId, status = "websocket_failed_ping_pong") {
+      const now = options.clock();
+      let count = 0;
+      for (const conduit of registry.conduits.values()) {
+        const shard = conduit.shards.find((s) => s.id === shardId && s.status === "enabled");
+        if (!shard) continue;
+        shard.status = status;
+        shard.disconnectedAt = new Date(now).toISOString();
+        shardDisabled(conduit.id, { ...shard }, now);
+        count++;
+      }
+      return count;
     },
     revoke(which, status = "user_removed") {
       let count = 0;
