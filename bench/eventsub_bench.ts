@@ -167,7 +167,7 @@ const rampLine = await service.waitForLog((l) => {
     String(l.message ?? ""),
   );
   return m !== null && Number(m[1]) >= channels && m[1] === m[2];
-}, 90 * 60_000);
+}, 180 * 60_000);
 const rampEnd = Date.parse(String(rampLine["@timestamp"]));
 const atRampEnd = await scrape();
 log(`ramp done: ${atRampEnd.channels} channels, ${atRampEnd.points} EventSub points`);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { seeded, testSeed } from "../_test_seeded.ts";
 import {
   coverage,
   type Member,
@@ -88,18 +89,8 @@ Deno.test("coverage is the share of live viewers in the set", () => {
   assert.equal(coverage([], new Set(["a"])), 0);
 });
 
-/** A seeded generator (mulberry32). */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 Deno.test("the part of the live set rankingOf keeps selects the same channels as all of it", () => {
-  const seed = Number(Deno.env.get("SEED") ?? Date.now() % 1_000_000);
+  const seed = testSeed();
   const random = seeded(seed);
   for (let run = 0; run < 200; run++) {
     const cap = 1 + Math.floor(random() * 30);

@@ -74,8 +74,21 @@ export class Watcher {
     this.#retries.close();
   }
 
-  /** Handles an event after the channel's earlier ones. Rejects when Helix or Kafka fail. */
+  /**
+   * Handles an event after the channel's earlier ones. Rejects when Helix or Kafka fail.
+   *
+   * Events of one channel come over different shards and can arrive out of the order Twitch
+   * sent them (a quick restart: the old broadcast's stream.offline after the new one's
+   * stream.online). Twitch's send time orders them: a late event only ends the broadcasts it
+   * can be about, and neither stops the wait for a newer broadcast nor ends it.
+   */
   handle(event: StreamEvent): Promise<EventOutcome> {
+    const newest = this.#newest.get(event.userId);
+    if (newest !== undefined && sentBefore(event, newest)) {
+      // Not in the channel's queue: the old broadcast's tombstone must not wait minutes behind
+      // the new broadcast's look-ups.
+      return this.#handleLate(event, newest);
+    }
     // A newer event of the channel ends the wait for the broadcast an older online announced.
     this.#retries.cancel(event.userId);
     this.#newest.set(event.userId, event);
@@ -138,6 +151,46 @@ export class Watcher {
     return { records: [record] };
   }
 
+  /**
+   * An event Twitch sent before the channel's newest one (`newer`): only broadcasts other than
+   * the one `newer` announced are over. A late stream.offline ends the channel's other live
+   * streams; a late stream.online's broadcast has ended already (an offline or another
+   * broadcast followed it), so it stays ended and is tombstoned if the topic holds it.
+   */
+  async #handleLate(event: StreamEvent, newer: StreamEvent): Promise<EventOutcome> {
+    const { ledger, live } = this.#options;
+    const keep = newer.type === "stream.online" ? newer.streamId : undefined;
+    let ids: string[];
+    if (event.type === "stream.offline") {
+      if (newer.type === "stream.offline") {
+        return { records: [], skipped: "a newer stream.offline of the channel came" };
+      }
+      // Without the new broadcast's id the old one cannot be told from it: the scans end it.
+      if (keep === undefined) {
+        return { records: [], skipped: "a newer stream.online without a stream id came" };
+      }
+      ids = streamsOf(live(), event.userId);
+      const online = this.#online.get(event.userId);
+      if (online !== undefined && !ids.includes(online)) ids.push(online);
+    } else {
+      ids = event.streamId !== undefined ? [event.streamId] : [];
+    }
+    ids = ids.filter((id) => id !== keep && !ledger.ended(id));
+    if (ids.length === 0) return { records: [], skipped: "a newer event of the channel came" };
+    ledger.end(ids, event.receivedAt);
+    const held = ids.filter((id) => live().has(id) || this.#online.get(event.userId) === id);
+    if (held.length === 0) return { records: [], skipped: "a newer event of the channel came" };
+    const records = held.map((id) =>
+      tombstoneRecord(id, { scanId: "eventsub", at: event.receivedAt, reason: "offline" })
+    );
+    await this.#send(event, records);
+    for (const id of held) {
+      live().delete(id);
+      if (this.#online.get(event.userId) === id) this.#online.delete(event.userId);
+    }
+    return { records };
+  }
+
   async #send(event: StreamEvent, records: StreamRecord[]) {
     await this.#options.send(records);
     this.#options.onProduced?.(event, records, this.#now());
@@ -154,6 +207,11 @@ export class Watcher {
       : (s: HelixStream) => !live().has(s.id) && !ledger.ended(s.id);
     return this.#retries.wait(event.userId, accept);
   }
+}
+
+/** Whether Twitch sent `a` before `b` (events without a send time keep their arrival order). */
+function sentBefore(a: StreamEvent, b: StreamEvent): boolean {
+  return Number.isFinite(a.sentAt) && Number.isFinite(b.sentAt) && a.sentAt < b.sentAt;
 }
 
 /** The ids of a channel's streams in the live state. */

@@ -7,6 +7,7 @@ import type { LiveState } from "../scan/endings.ts";
 import type { HelixStream } from "../helix/stream.ts";
 import { type LiveStream, liveStream, type StreamRecord } from "../scan/record.ts";
 import { LiveSet } from "../scan/live_set.ts";
+import { seeded, testSeed } from "../_test_seeded.ts";
 
 const NOW = Date.parse("2026-11-29T12:00:00Z");
 
@@ -216,4 +217,99 @@ Deno.test("stream.offline finds the channel's streams in a LiveSet without readi
   assert.deepEqual(sent.map((r) => [r.key, r.value]), [["2042", null]]);
   assert.equal(set.has("2042"), false);
   assert.equal(set.read, 0);
+});
+
+function sentAt(e: StreamEvent, at: number, receivedAt = NOW): StreamEvent {
+  return { ...e, sentAt: at, receivedAt };
+}
+
+Deno.test("a restart's stream.offline that arrives after the new broadcast's stream.online ends only the old broadcast", async () => {
+  const old = fakeStream("1", { user_id: "42" });
+  const fresh = fakeStream("2", { user_id: "42" });
+  const { sent, liveState, watcher, ledger } = setup([fresh], [old]);
+  // Twitch sent the offline first; the online came over the other shard and arrived first.
+  const online = watcher.handle(sentAt(event("stream.online", "42", "2"), NOW - 50));
+  const offline = await watcher.handle(sentAt(event("stream.offline", "42"), NOW - 80, NOW + 1));
+  assert.deepEqual(offline.records.map((r) => [r.key, r.value]), [["1", null]]);
+  const produced = await online;
+  assert.deepEqual(produced.records.map((r) => r.key), ["2"]);
+  assert.deepEqual(sent.map((r) => [r.key, r.value === null]), [["1", true], ["2", false]]);
+  assert.deepEqual([...liveState.keys()], ["2"]);
+  assert.equal(ledger.ended("1"), true);
+  assert.equal(ledger.ended("2"), false);
+});
+
+Deno.test("a stream.online that arrives after a later stream.offline of its channel is not produced, and its broadcast stays ended", async () => {
+  const listed = fakeStream("2", { user_id: "42" });
+  const { sent, watcher, ledger } = setup([listed], []);
+  const offline = await watcher.handle(sentAt(event("stream.offline", "42"), NOW - 10));
+  assert.equal(offline.records.length, 0);
+  const online = await watcher.handle(sentAt(event("stream.online", "42", "2"), NOW - 50, NOW + 1));
+  assert.deepEqual(online, { records: [], skipped: "a newer event of the channel came" });
+  assert.deepEqual(sent, []);
+  assert.equal(ledger.ended("2"), true);
+});
+
+Deno.test("a late stream.offline after a stream.online without a stream id leaves the old broadcast to the scans", async () => {
+  const old = fakeStream("1", { user_id: "42" });
+  const { sent, watcher } = setup([], [old], { onlineWaitMs: 0 });
+  const online = watcher.handle(sentAt(event("stream.online", "42"), NOW - 50));
+  const offline = await watcher.handle(sentAt(event("stream.offline", "42"), NOW - 80, NOW + 1));
+  assert.deepEqual(offline, {
+    records: [],
+    skipped: "a newer stream.online without a stream id came",
+  });
+  await online;
+  assert.deepEqual(sent, []);
+});
+
+Deno.test("in any order of arrival, a channel's events leave exactly its live broadcast live (300 seeded schedules)", async () => {
+  const base = testSeed();
+  for (let run = 0; run < 300; run++) {
+    const seed = base + run;
+    const random = seeded(seed);
+    const context = `seed ${seed} (repeat with SEED=${seed})`;
+    // Five channels, each live or not at the start, then one to four changes Twitch sent in order.
+    const initial: HelixStream[] = [];
+    const events: StreamEvent[] = [];
+    const current = new Map<string, string | null>();
+    let next = 100;
+    for (let c = 0; c < 5; c++) {
+      const userId = String(c + 1);
+      let live: string | null = random() < 0.5 ? `b${next++}` : null;
+      if (live !== null) initial.push(fakeStream(live, { user_id: userId }));
+      let at = NOW - 10_000;
+      for (let k = 1 + Math.floor(random() * 4); k > 0; k--) {
+        at += 1 + Math.floor(random() * 2000);
+        if (live !== null) {
+          events.push(sentAt(event("stream.offline", userId), at));
+          live = null;
+        } else {
+          live = `b${next++}`;
+          events.push(sentAt(event("stream.online", userId, live), at));
+        }
+      }
+      current.set(userId, live);
+    }
+    const truth = [...current.values()].filter((id): id is string => id !== null);
+    const listed = truth.map((id) => {
+      const userId = [...current].find(([, b]) => b === id)![0];
+      return fakeStream(id, { user_id: userId });
+    });
+    const { sent, liveState, watcher } = setup(listed, initial);
+    // Shards deliver in any order; some events are handled before others arrive.
+    const order = events.map((e) => ({ e, r: random() })).sort((a, b) => a.r - b.r);
+    const pending: Promise<unknown>[] = [];
+    for (const { e } of order) {
+      pending.push(watcher.handle(e));
+      if (random() < 0.5) await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(pending);
+    assert.deepEqual([...liveState.keys()].sort(), truth.sort(), `live state, ${context}`);
+    const last = new Map<string, boolean>();
+    for (const r of sent) last.set(r.key, r.value !== null);
+    for (const [key, isLive] of last) {
+      assert.equal(isLive, truth.includes(key), `last record of ${key}, ${context}`);
+    }
+  }
 });

@@ -19,6 +19,7 @@
  */
 
 import assert from "node:assert/strict";
+import { seeded as generator } from "../_test_seeded.ts";
 import type { Message } from "kafkajs";
 import kafkajsErrors from "kafkajs/src/errors.js";
 import type { StreamRecord } from "../scan/record.ts";
@@ -35,18 +36,6 @@ const { KafkaJSConnectionError, KafkaJSProtocolError } = kafkajsErrors as unknow
 
 const LEASE_MS = 10_000;
 const STEPS = 120;
-
-/** A small seeded generator (mulberry32): the same seed gives the same schedule. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Step {
   instance: Instance;
