@@ -215,11 +215,9 @@ export function startEventSub(options: EventSubOptions): EventSub {
       metrics.eventsubEvents.inc({ type: message.type });
       const event = streamEvent(message, receivedAt);
       if (event === null) return;
-      // Only our subscriptions deliver here, but a test server sends every channel's events.
-      if (members.size > 0 && !members.has(event.userId)) {
-        log.debug("Ignored {type} of unwatched user {userId}", { ...event });
-        return;
-      }
+      // Every event is handled, a member's or not: only our subscriptions deliver here, and a
+      // channel that has left the set stays subscribed until its delete. Ignoring its events
+      // left its end to the scans (minutes) while its subscription still told it at once.
       log.debug("{type} of {userLogin} ({userId}) arrived", { ...event });
       watcher.handle(event).then(
         (outcome) =>

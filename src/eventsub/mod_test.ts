@@ -98,3 +98,60 @@ Deno.test("a start (or a new leader) deletes nothing before its first scan ranke
   assert.deepEqual([...eventsub.subscribed].sort(), ["1", "2"]);
   eventsub.stop();
 });
+
+Deno.test("an event of a channel that left the set, still subscribed until its delete, is handled", async () => {
+  await using server = startTestServer();
+  const sent: StreamRecord[] = [];
+  const old = fakeStream("a", { user_id: "1", viewer_count: 1 });
+  const top = fakeStream("b", { user_id: "2", viewer_count: 100 });
+  const state = new Map([old, top].map((s) => [s.id, liveStream(s)]));
+  let deleting: (() => void) | null = null;
+  const eventsub = startEventSub({
+    url: server.url,
+    logins: [],
+    api: {
+      ...api,
+      subscriptions: () =>
+        Promise.resolve({
+          data: ["1", "2"].flatMap((userId) =>
+            ["stream.online", "stream.offline"].map((type) => ({
+              id: `${type} ${userId}`,
+              type,
+              status: "enabled",
+              userId,
+              conduitId: "k",
+            }))
+          ),
+          total: 4,
+          totalCost: 4,
+          maxTotalCost: 10_000,
+        }),
+      // The delete of channel 1's subscriptions is under way while its end arrives.
+      unsubscribe: () => new Promise<void>((resolve) => (deleting = resolve)),
+    },
+    shards: 1,
+    channels: 1,
+    source: createFakeSource({ listed: [] }),
+    send: (records) => {
+      sent.push(...records);
+      return Promise.resolve();
+    },
+    live: () => state,
+    ledger: new WatchLedger(),
+    metrics: createMetrics(),
+  });
+  const client = await server.next();
+  client.socket.send(welcome("s1"));
+  await eventsub.conduit.ready;
+  eventsub.afterScan(state);
+  const until = async (done: () => boolean) => {
+    const deadline = Date.now() + 10_000;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  };
+  await until(() => deleting !== null);
+  client.socket.send(notification("stream.offline", "1"));
+  await until(() => sent.length > 0);
+  assert.deepEqual(sent.map((r) => [r.key, r.value]), [["a", null]]);
+  deleting!();
+  eventsub.stop();
+});
