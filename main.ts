@@ -80,6 +80,7 @@ export async function main(args: string[]): Promise<number> {
     timeoutMs: config.scan.requestTimeoutMs,
     onRequest: (status) => metrics.helixRequests.inc({ status: String(status) }),
     onRateLimitWait: () => metrics.rateLimitWaits.inc(),
+    othersSpent: () => metrics.eventsubPoints.taken(),
   });
   const { eventsub } = config;
   const watching = eventsub.channels > 0 && !config.once && !config.dryRun;

@@ -196,7 +196,7 @@ if (values.log) {
 }
 
 // Scans: wall time over the rate bound of their own requests (a page is a point; the scan's
-// logged points are the bucket's, EventSub's included), during the ramp and after it.
+// logged points leave EventSub's out), during the ramp and after it.
 const scans = service.logs().filter(scanOk).map((l) => {
   const end = Date.parse(String(l["@timestamp"]));
   const durationMs = Number(l.durationMs);

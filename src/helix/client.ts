@@ -56,7 +56,7 @@ export interface StreamSource {
 
 /** What a source knows of its rate-limit budget. */
 export interface RateBudget {
-  /** Points paid since the source was created (every answer but 429s). */
+  /** Points paid since the source was created (every answer but 429s), less others' (EventSub). */
   spent: number;
   /** Points per minute the bucket refills. */
   perMinute: number;
@@ -97,6 +97,11 @@ export interface HelixOptions {
   onRateLimitWait?: (ms: number) => void;
   /** The rate limiter to share (default: a new one for this client id). */
   limiter?: SharedLimiter;
+  /**
+   * Points others took from the shared limiter (EventSub): the budget's `spent` leaves them
+   * out, so that a scan's points are its own.
+   */
+  othersSpent?: () => number;
 }
 
 const log = getLogger(["datagen", "helix"]);
@@ -167,7 +172,10 @@ export function createHelixSource(options: HelixOptions): StreamSource {
       };
     },
     rateLimitRemaining: () => limiter.remaining(),
-    budget: () => ({ spent: limiter.spent(), perMinute: limiter.limit() }),
+    budget: () => ({
+      spent: limiter.spent() - (options.othersSpent?.() ?? 0),
+      perMinute: limiter.limit(),
+    }),
   };
 }
 

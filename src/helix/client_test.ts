@@ -245,3 +245,22 @@ Deno.test("Ratelimit-Remaining is reported as Helix sent it", async () => {
     assert.equal(source.rateLimitRemaining(), 799);
   });
 });
+
+Deno.test("the budget's points leave out what others took from the shared bucket", async () => {
+  await using sim = await startSimulator({ streams: 250 });
+  await withMockApiPort(sim.port, async () => {
+    let others = 0;
+    const source = createHelixSource({
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      timeoutMs: 5000,
+      othersSpent: () => others,
+    });
+    const first = await source.fetchPage({}, {});
+    // EventSub's look-up: the same bucket, counted as EventSub's.
+    others++;
+    await source.fetchPage({ user_id: [first.streams[0].user_id] }, {});
+    await source.fetchPage({}, { cursor: first.cursor });
+    assert.equal(source.budget!().spent, 2);
+  });
+});

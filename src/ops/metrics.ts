@@ -9,6 +9,22 @@ import { SCAN_END_REASONS } from "../scan/record.ts";
 import type { ScanSummary } from "../scan/scan.ts";
 
 /** The service's metrics and the registry that serves them. */
+/** A counter without labels whose total is readable at once (prom-client's `get()` is async). */
+export type TalliedCounter = client.Counter & { taken(): number };
+
+/** Keeps a running total beside `counter`'s own. */
+function tallied(counter: client.Counter): TalliedCounter {
+  let total = 0;
+  const inc = counter.inc.bind(counter);
+  return Object.assign(counter, {
+    inc(value?: number) {
+      total += value ?? 1;
+      inc(value);
+    },
+    taken: () => total,
+  }) as TalliedCounter;
+}
+
 export interface Metrics {
   registry: client.Registry;
   scans: client.Counter<"result">;
@@ -31,7 +47,8 @@ export interface Metrics {
   eventsubEvents: client.Counter<"type">;
   eventsubLatency: client.Histogram<"type">;
   eventsubConnected: client.Gauge;
-  eventsubPoints: client.Counter;
+  /** Also readable at once with `taken()`: a scan's own points are the bucket's less these. */
+  eventsubPoints: TalliedCounter;
   eventsubChannels: client.Gauge;
   eventsubCost: client.Gauge<"kind">;
   eventsubCoverage: client.Gauge;
@@ -152,11 +169,13 @@ export function createMetrics(): Metrics {
       help: "EventSub conduit shards assigned to a live session of this instance.",
       registers,
     }),
-    eventsubPoints: new client.Counter({
-      name: "datagen_eventsub_points_total",
-      help: "Rate-limit points EventSub calls took (conduits, subscriptions, look-ups).",
-      registers,
-    }),
+    eventsubPoints: tallied(
+      new client.Counter({
+        name: "datagen_eventsub_points_total",
+        help: "Rate-limit points EventSub calls took (conduits, subscriptions, look-ups).",
+        registers,
+      }),
+    ),
     eventsubChannels: new client.Gauge({
       name: "datagen_eventsub_channels",
       help: "Channels with stream.online and stream.offline subscribed on the conduit.",

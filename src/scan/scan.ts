@@ -283,7 +283,7 @@ async function finish(state: ScanState): Promise<ScanOutcome> {
   const budget = options.source.budget?.();
   const points = budget === undefined || state.spentBefore === null
     ? null
-    : budget.spent - state.spentBefore;
+    : Math.max(0, budget.spent - state.spentBefore);
   return {
     summary: {
       scanId: options.scanId,
