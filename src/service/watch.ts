@@ -37,13 +37,16 @@ export interface HandOver {
 
 /** What events produced through one session while one of its scans ran. */
 export interface NotedEvents {
-  /** Stops noting (again: no change); the streams events made live meanwhile and did not end. */
-  end(): ReadonlyMap<string, LiveStream>;
+  /**
+   * Stops noting (again: no change). The streams events made live meanwhile, and null for those
+   * an event ended meanwhile.
+   */
+  end(): ReadonlyMap<string, LiveStream | null>;
 }
 
 /** Creates the hand-over of events to whichever session scans. */
 export function createHandOver(options: HandOverOptions): HandOver {
-  const noting = new Set<{ session: ScanSession; live: Map<string, LiveStream> }>();
+  const noting = new Set<{ session: ScanSession; live: Map<string, LiveStream | null> }>();
   return {
     async send(records) {
       const current = options.active();
@@ -59,7 +62,7 @@ export function createHandOver(options: HandOverOptions): HandOver {
     },
     live: () => options.active()?.state ?? new Map(),
     note(session) {
-      const note = { session, live: new Map<string, LiveStream>() };
+      const note = { session, live: new Map<string, LiveStream | null>() };
       noting.add(note);
       return {
         end() {
@@ -72,24 +75,29 @@ export function createHandOver(options: HandOverOptions): HandOver {
 }
 
 /** Notes acknowledged records: a stream made live, or ended (a tombstone). */
-function noteRecords(live: Map<string, LiveStream>, records: readonly StreamRecord[]): void {
+function noteRecords(
+  live: Map<string, LiveStream | null>,
+  records: readonly StreamRecord[],
+): void {
   for (const record of records) {
-    if (record.value === null) live.delete(record.key);
+    if (record.value === null) live.set(record.key, null);
     else live.set(record.key, liveStream(JSON.parse(record.value) as HelixStream));
   }
 }
 
 /**
- * The state after a scan, with the streams events made live while it ran:
- * those the scan did not see stay live, unless the scan tombstoned them.
+ * The state after a scan, with what events did while it ran: the streams they made live that the
+ * scan did not see stay live, unless the scan tombstoned them; the streams they ended are gone,
+ * even if a page listed them before the event (else the next scan would tombstone them again).
  */
 export function withEvents(
   next: LiveState,
-  events: ReadonlyMap<string, LiveStream>,
+  events: ReadonlyMap<string, LiveStream | null>,
   tombstoned: ReadonlySet<string>,
 ): LiveState {
   for (const [id, live] of events) {
-    if (!tombstoned.has(id) && !next.has(id)) next.set(id, live);
+    if (live === null) next.delete(id);
+    else if (!tombstoned.has(id) && !next.has(id)) next.set(id, live);
   }
   return next;
 }

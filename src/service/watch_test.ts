@@ -144,7 +144,7 @@ Deno.test("what the scan observed of a stream wins over what an event noted", ()
   assert.equal(next.get(y.id)!.userLogin, "scan");
 });
 
-Deno.test("only records acknowledged through the noted session are noted, and an event's end unnotes", async () => {
+Deno.test("only records acknowledged through the noted session are noted, and an event's end is noted as an end", async () => {
   const y = fakeStream("9", { user_id: "109" });
   const z = fakeStream("10", { user_id: "110" });
   let current = fakeSession();
@@ -159,7 +159,10 @@ Deno.test("only records acknowledged through the noted session are noted, and an
   await assert.rejects(handOver.send([streamRecord(w, { scanId: "eventsub", fetchedAt: 1 })]));
   current = fakeSession();
   await handOver.send([streamRecord(w, { scanId: "eventsub", fetchedAt: 1 })]);
-  assert.deepEqual([...note.end().keys()], ["9"]);
+  assert.deepEqual([...note.end()].map(([id, live]) => [id, live === null]), [
+    ["9", false],
+    ["10", true],
+  ]);
 });
 
 Deno.test("a scan that crashes stops noting its session's events", async () => {
@@ -188,4 +191,12 @@ Deno.test("a scan that crashes stops noting its session's events", async () => {
   const y = fakeStream("9", { user_id: "109" });
   await handOver.send([streamRecord(y, { scanId: "eventsub", fetchedAt: 1 })]);
   assert.equal(noted!.end().size, 0);
+});
+
+Deno.test("a stream an event ended during a scan is gone from the scan's next state, even if a page listed it", () => {
+  const y = fakeStream("9", { user_id: "109" });
+  const a = fakeStream("1", { user_id: "101" });
+  const scanned = new Map([[y.id, liveStream(y)], [a.id, liveStream(a)]]);
+  const next = withEvents(scanned, new Map([[y.id, null]]), new Set());
+  assert.deepEqual([...next.keys()], ["1"]);
 });
