@@ -135,6 +135,48 @@ Deno.test("the rebuild ends with the exact live set when transaction markers end
   }
 });
 
+Deno.test("the rebuild tells which broadcasts an event ended (end-reason offline), with their times", async () => {
+  await using broker = await useTestBroker();
+  const kafka = new Kafka({
+    clientId: "rebuild-test",
+    brokers: broker.brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const topic = uniqueTopic("rebuild-ended");
+  await createTopic(broker.bootstrap, topic, { partitions: 3 });
+  const producer = kafka.producer();
+  await producer.connect();
+  const ended = (id: string, reason: string, at: number): Message => ({
+    key: id,
+    value: null,
+    timestamp: String(at),
+    headers: { "end-reason": reason, "scan-id": reason === "offline" ? "eventsub" : "s1" },
+  });
+  try {
+    await producer.send({
+      topic,
+      messages: [
+        record("1", "11", 0),
+        record("2", "22", 1),
+        record("3", "33", 2),
+        { ...ended("1", "offline", 1_000), partition: 0 },
+        { ...ended("2", "ended", 2_000), partition: 1 },
+        { ...ended("3", "offline", 3_000), partition: 2 },
+        record("4", "44", 0),
+      ],
+    });
+  } finally {
+    await producer.disconnect();
+  }
+  const told = new Map<string, number>();
+  const state = await readLiveState(kafka, topic, {
+    timeoutMs: 30_000,
+    onEnded: (id, at) => told.set(id, at),
+  });
+  assert.deepEqual([...state.keys()], ["4"]);
+  assert.deepEqual([...told].sort(), [["1", 1_000], ["3", 3_000]]);
+});
+
 const USER = "datagen";
 const PASSWORD = "zz-acl-pass-7731";
 const STREAMS = 200;

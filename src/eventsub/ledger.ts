@@ -63,6 +63,15 @@ export class WatchLedger implements EventVerdicts {
     }
   }
 
+  /**
+   * Takes in broadcasts stream.offline ended before this process began (from the topic's
+   * tombstones), each with its time; those past 48 hours are left out.
+   */
+  learn(ended: ReadonlyMap<string, number>, now: number): void {
+    const known = [...ended].filter(([, at]) => at > now - MAX_BROADCAST_MS);
+    for (const [id, at] of known.sort((a, b) => a[1] - b[1])) this.end([id], at);
+  }
+
   /** Whether stream.offline ended this broadcast. */
   ended(streamId: string): boolean {
     return this.#ended.has(streamId);

@@ -93,3 +93,23 @@ Deno.test("an ended broadcast stays ended whatever its user id looks like", () =
   const record = { key: "s1", value: '{"id":"s1","user_id":"u-1"}', timestamp: 5000, headers: {} };
   assert.deepEqual(ledger.unsuperseded([record]), []);
 });
+
+Deno.test("broadcasts ended before a restart are learned, those past 48 hours left out", () => {
+  const ledger = new WatchLedger();
+  const hour = 3_600_000;
+  const now = 100 * hour;
+  ledger.learn(
+    new Map([["old", now - 49 * hour], ["recent", now - hour], ["older", now - 47 * hour]]),
+    now,
+  );
+  assert.equal(ledger.ended("old"), false);
+  assert.equal(ledger.ended("recent"), true);
+  assert.equal(ledger.ended("older"), true);
+  const record = {
+    key: "recent",
+    value: '{"id":"recent","user_id":"1"}',
+    timestamp: now,
+    headers: {},
+  };
+  assert.deepEqual(ledger.unsuperseded([record]), []);
+});

@@ -41,6 +41,11 @@ export interface RebuildOptions {
   onProgress?: (progress: RebuildProgress) => void;
   /** The most live streams the heap holds through a scan (default: from V8's heap limit). */
   maxStreams?: number;
+  /**
+   * Receives each tombstone an event wrote (`end-reason: offline`) and its timestamp: a
+   * broadcast stream.offline ended stays ended across a restart.
+   */
+  onEnded?: (streamId: string, at: number) => void;
 }
 
 /** How far a rebuild has got. */
@@ -240,6 +245,9 @@ export async function readLiveState(
           if (key === undefined) continue;
           if (message.value === null) {
             state.delete(key);
+            if (headerText(message.headers?.["end-reason"]) === "offline") {
+              options.onEnded?.(key, Number(message.timestamp));
+            }
             continue;
           }
           const live = parseLive(message.value.toString("utf8"));
@@ -372,4 +380,11 @@ export function parseLive(text: string): LiveStream | null {
   } catch {
     return null;
   }
+}
+
+/** A header's value as text (kafkajs gives a Buffer, a string, an array or nothing). */
+function headerText(value: unknown): string | undefined {
+  const one = Array.isArray(value) ? value[0] : value;
+  if (one === undefined || one === null) return undefined;
+  return typeof one === "string" ? one : new TextDecoder().decode(one as Uint8Array);
 }

@@ -12,6 +12,7 @@ import type { LiveState } from "../scan/endings.ts";
 import { ensureTopic } from "./client.ts";
 import type { Delivery } from "./delivery.ts";
 import { readLiveState, rebuildOptions } from "./rebuild.ts";
+import { MAX_BROADCAST_MS } from "../helix/stream.ts";
 
 const log = getLogger(["datagen", "service"]);
 
@@ -21,6 +22,11 @@ export interface KafkaSession {
   /** `lostLeadership` is set by the transactional delivery once it was fenced (HA=on). */
   delivery: Delivery & { readonly lostLeadership?: boolean };
   state: LiveState;
+  /**
+   * Broadcasts stream.offline ended, as the topic's tombstones tell (`end-reason: offline`), and
+   * when: the newest 48 hours the topic still holds.
+   */
+  ended?: ReadonlyMap<string, number>;
 }
 
 /** Creates the topic when missing; warns when it is not compacted. */
@@ -57,7 +63,15 @@ export async function openSession(
 ): Promise<KafkaSession> {
   await delivery.connect();
   const started = performance.now();
-  const state = await readLiveState(kafka, config.kafka.topic, rebuildOptions(config))
+  const ended = new Map<string, number>();
+  const since = Date.now() - MAX_BROADCAST_MS;
+  const onEnded = (id: string, at: number) => {
+    if (at > since) ended.set(id, at);
+  };
+  const state = await readLiveState(kafka, config.kafka.topic, {
+    ...rebuildOptions(config),
+    onEnded,
+  })
     .catch(async (error) => {
       // The caller retries with a new session: this one's producer must not linger.
       await delivery.close();
@@ -68,5 +82,5 @@ export async function openSession(
     streams: state.size,
     ms: Math.round(performance.now() - started),
   });
-  return { kafka, delivery, state };
+  return { kafka, delivery, state, ended };
 }

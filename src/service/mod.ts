@@ -177,6 +177,12 @@ async function serve(
   reachable(true);
   const stepDown = () => void leadership?.stepDown();
   const ledger = new WatchLedger();
+  // What events ended before this start stays ended: the topic's offline tombstones tell.
+  const learnEnded = () => {
+    const ended = active()?.session.ended;
+    if (ended !== undefined) ledger.learn(ended, Date.now());
+  };
+  learnEnded();
   // Events are produced by the leader only, through its term's session (a standby drops them).
   const handOver = createHandOver({ active: () => active()?.session ?? null, stepDown });
   // Only the leader holds the conduit's shards: a new leader's sessions take them over.
@@ -229,6 +235,7 @@ async function serve(
   // A new leader scans as soon as its term began; a term ends once its scan has stopped, or,
   // in a stop, once the stop gave up waiting for it.
   parts.hooks.begin = () => {
+    learnEnded();
     startWatch();
     scheduler.tick();
   };
