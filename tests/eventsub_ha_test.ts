@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
 import { NO_SCHEDULED_SCANS, startService } from "./support/service.ts";
 import { startSimulator } from "../src/sim/mod.ts";
+import { waitFor as until } from "./support/wait.ts";
 
 type Line = Record<string, unknown>;
 
@@ -18,14 +19,6 @@ const isLeading = (l: Line) => message(l).startsWith("Leadership:") && l.role ==
 const isStandingBy = (l: Line) => message(l).startsWith("Leadership:") && l.role === "standby";
 const subscribedAll = (l: Line) =>
   /^EventSub conduit .*: ([1-9]\d*) of \1 channels subscribed/.test(message(l));
-
-async function until(what: string, done: () => boolean, ms: number) {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 Deno.test("a new leader takes over the conduit's shards with its own sessions, resubscribes nothing, and gets the events", async () => {
   await using broker = await useTestBroker();

@@ -11,14 +11,7 @@ import assert from "node:assert/strict";
 import { readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
 import { NO_SCHEDULED_SCANS, startService } from "./support/service.ts";
 import { startSimulator } from "../src/sim/mod.ts";
-
-async function waitFor(what: string, done: () => boolean, ms: number) {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitFor } from "./support/wait.ts";
 
 Deno.test("with polling off and all 2,000 channels subscribed, every end is tombstoned within 3 s and every return gets its record", async () => {
   await using broker = await useTestBroker();

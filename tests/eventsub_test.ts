@@ -15,6 +15,7 @@ import {
 } from "./support/service.ts";
 import { type Simulator, startSimulator } from "../src/sim/mod.ts";
 import type { SimStreamEvent } from "../src/sim/eventsub.ts";
+import { waitFor } from "./support/wait.ts";
 
 /** The service against `sim` with a watchlist, scanning once at start-up only. */
 function serve(sim: Simulator, env: Record<string, string>, logins: string[]): RunningService {
@@ -52,14 +53,6 @@ function producedAt(service: RunningService, type: string): Map<string, number> 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-async function waitFor(what: string, done: () => boolean, ms: number) {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const subscribedLine = (l: Record<string, unknown>) =>

@@ -13,6 +13,7 @@ import { createTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
 import { startService } from "./support/service.ts";
 import { freePort } from "../dev/ports.ts";
 import { leaderGroupId } from "../src/kafka/leader.ts";
+import { probeUntil as until } from "./support/wait.ts";
 
 type Line = Record<string, unknown>;
 
@@ -23,16 +24,6 @@ const INCONSISTENT =
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: response.status, body: (await response.text()).trim() };
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 function isRefusedJoin(line: Line): boolean {

@@ -12,6 +12,7 @@ import { readTopic, type TopicRecord, uniqueTopic, useTestBroker } from "./suppo
 import { type RunningService, startService } from "./support/service.ts";
 import { freePort } from "../dev/ports.ts";
 import { startSimulator } from "../src/sim/mod.ts";
+import { probeUntil as until } from "./support/wait.ts";
 
 const SESSION_TIMEOUT_MS = 6000;
 
@@ -57,16 +58,6 @@ async function ready(port: number): Promise<{ status: number; body: string }> {
 async function leaderGauge(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return Number(/^datagen_leader (\d+)$/m.exec(text)?.[1]);
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 Deno.test("two instances: one leads at a time, a paused leader is fenced, a killed one is replaced", async (t) => {

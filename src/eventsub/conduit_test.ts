@@ -14,6 +14,21 @@ function apiOf(sim: Simulator): EventSubApi {
   });
 }
 
+/** The simulator's API, counting the subscriptions it creates. */
+function countingCreates(sim: Simulator) {
+  let creates = 0;
+  const api = apiOf(sim);
+  const counting: EventSubApi = {
+    ...api,
+    clientId: api.clientId,
+    subscribe: (...args) => {
+      creates++;
+      return api.subscribe(...args);
+    },
+  };
+  return { counting, creates: () => creates };
+}
+
 async function until(test: () => boolean, what: string, ms = 15_000) {
   const deadline = Date.now() + ms;
   while (!test()) {
@@ -64,16 +79,7 @@ Deno.test("each shard is assigned to its session as soon as it is welcomed", asy
 
 Deno.test("after a lost connection the shards are reassigned and nothing is subscribed again", async () => {
   await using sim = await startSimulator({ streams: 30 });
-  let creates = 0;
-  const api = apiOf(sim);
-  const counting: EventSubApi = {
-    ...api,
-    clientId: api.clientId,
-    subscribe: (...args) => {
-      creates++;
-      return api.subscribe(...args);
-    },
-  };
+  const { counting, creates } = countingCreates(sim);
   const conduit = start(sim, counting);
   const conduitId = await conduit.ready;
   const users = sim.liveStreams().slice(0, 10).map((s) => s.user_id);
@@ -82,29 +88,20 @@ Deno.test("after a lost connection the shards are reassigned and nothing is subs
   await until(() => conduit.assigned === 2, "two assigned shards");
   const before = enabledShards(sim);
   const ids = [...sim.eventsub.registry.subscriptions.keys()].sort();
-  const createsBefore = creates;
+  const createsBefore = creates();
   sim.eventsub.dropAll();
   await until(
     () => conduit.assigned === 2 && enabledShards(sim).every((s) => !before.includes(s)),
     "two shards on new sessions",
   );
-  assert.equal(creates, createsBefore);
+  assert.equal(creates(), createsBefore);
   assert.deepEqual([...sim.eventsub.registry.subscriptions.keys()].sort(), ids);
   conduit.stop();
 });
 
 Deno.test("a shard Twitch disables while its socket is ours is assigned to that session again, nothing subscribed again, and events reach it", async () => {
   await using sim = await startSimulator({ streams: 30, churn: 0 });
-  let creates = 0;
-  const api = apiOf(sim);
-  const counting: EventSubApi = {
-    ...api,
-    clientId: api.clientId,
-    subscribe: (...args) => {
-      creates++;
-      return api.subscribe(...args);
-    },
-  };
+  const { counting, creates } = countingCreates(sim);
   const disabled: string[] = [];
   const conduit = startConduit({
     api: counting,
@@ -123,7 +120,7 @@ Deno.test("a shard Twitch disables while its socket is ours is assigned to that 
   await until(() => conduit.assigned === 2, "two assigned shards");
   const sessions = conduit.connections.map((c) => c.sessionId!);
   const ids = [...sim.eventsub.registry.subscriptions.keys()].sort();
-  const createsBefore = creates;
+  const createsBefore = creates();
   const shard0 = () => [...sim.eventsub.registry.conduits.values()][0].shards[0];
 
   disabled.push("disabled 0");
@@ -135,7 +132,7 @@ Deno.test("a shard Twitch disables while its socket is ours is assigned to that 
   assert.equal(shard0().sessionId, sessions[0]);
   assert.deepEqual(conduit.connections.map((c) => c.sessionId), sessions);
   assert.equal(conduit.assigned, 2);
-  assert.equal(creates, createsBefore);
+  assert.equal(creates(), createsBefore);
   assert.deepEqual([...sim.eventsub.registry.subscriptions.keys()].sort(), ids);
   // Events reach both shards again, none dropped.
   const subscription = [...sim.eventsub.registry.subscriptions.values()]

@@ -20,6 +20,19 @@ const api: EventSubApi = {
   unsubscribe: () => Promise.resolve(),
 };
 
+/** Both subscriptions of each channel, enabled on conduit "k", as Twitch lists them. */
+function listedFor(userIds: string[]) {
+  return userIds.flatMap((userId) =>
+    ["stream.online", "stream.offline"].map((type) => ({
+      id: `${type} ${userId}`,
+      type,
+      status: "enabled",
+      userId,
+      conduitId: "k",
+    }))
+  );
+}
+
 Deno.test("each stream.online look-up counts in EventSub's points", async () => {
   await using server = startTestServer();
   const metrics = createMetrics();
@@ -55,15 +68,7 @@ Deno.test("each stream.online look-up counts in EventSub's points", async () => 
 Deno.test("a start (or a new leader) deletes nothing before its first scan ranked the channels", async () => {
   await using server = startTestServer();
   const calls: string[] = [];
-  const listed = ["1", "2"].flatMap((userId) =>
-    ["stream.online", "stream.offline"].map((type) => ({
-      id: `${type} ${userId}`,
-      type,
-      status: "enabled",
-      userId,
-      conduitId: "k",
-    }))
-  );
+  const listed = listedFor(["1", "2"]);
   const eventsub = startEventSub({
     url: server.url,
     logins: [],
@@ -113,15 +118,7 @@ Deno.test("an event of a channel that left the set, still subscribed until its d
       ...api,
       subscriptions: () =>
         Promise.resolve({
-          data: ["1", "2"].flatMap((userId) =>
-            ["stream.online", "stream.offline"].map((type) => ({
-              id: `${type} ${userId}`,
-              type,
-              status: "enabled",
-              userId,
-              conduitId: "k",
-            }))
-          ),
+          data: listedFor(["1", "2"]),
           total: 4,
           totalCost: 4,
           maxTotalCost: 10_000,
