@@ -15,7 +15,7 @@ import { LiveSet } from "../scan/live_set.ts";
 import { liveStream, type StreamRecord, streamRecord, tombstoneRecord } from "../scan/record.ts";
 import { type Selection, selects } from "../scan/selection.ts";
 import type { StreamEvent } from "./messages.ts";
-import { WatchLedger } from "./ledger.ts";
+import { LEDGER_HORIZON_MS, WatchLedger } from "./ledger.ts";
 import { type Listed, OnlineRetries, type Schedule } from "./online.ts";
 
 /** The edges and settings of the watcher. */
@@ -54,8 +54,9 @@ export class Watcher {
   #queues = new Map<string, Promise<unknown>>();
   #now: () => number;
   #retries: OnlineRetries;
-  /** The newest event of each channel: an older one stops waiting for Helix. */
+  /** The newest event of each channel, of the last hour: an older one stops waiting for Helix. */
   #newest = new Map<string, StreamEvent>();
+  #prunedAt = -Infinity;
 
   /** @param options The edges. */
   constructor(options: WatcherOptions) {
@@ -91,7 +92,9 @@ export class Watcher {
     }
     // A newer event of the channel ends the wait for the broadcast an older online announced.
     this.#retries.cancel(event.userId);
+    this.#newest.delete(event.userId);
     this.#newest.set(event.userId, event);
+    this.#prune(event.receivedAt);
     const before = this.#queues.get(event.userId) ?? Promise.resolve();
     const run = before.catch(() => {}).then(() => this.#handle(event));
     const tail = run.catch(() => {});
@@ -100,6 +103,23 @@ export class Watcher {
       if (this.#queues.get(event.userId) === tail) this.#queues.delete(event.userId);
     });
     return run;
+  }
+
+  /**
+   * Forgets channels whose newest event is past the ledger's horizon (an hour), at most once a
+   * tenth of it: with channels leaving the set, the maps no longer grow with every channel ever
+   * subscribed. Oldest first, as events are set anew on arrival.
+   */
+  #prune(now: number) {
+    if (now - this.#prunedAt < LEDGER_HORIZON_MS / 10) return;
+    this.#prunedAt = now;
+    for (const [userId, newest] of this.#newest) {
+      if (now - newest.receivedAt <= LEDGER_HORIZON_MS) break;
+      if (this.#queues.has(userId)) continue;
+      this.#newest.delete(userId);
+      // An hour on, the scans have long taken in the broadcast an online produced.
+      this.#online.delete(userId);
+    }
   }
 
   async #handle(event: StreamEvent): Promise<EventOutcome> {

@@ -313,3 +313,21 @@ Deno.test("in any order of arrival, a channel's events leave exactly its live br
     }
   }
 });
+
+Deno.test("channels whose newest event is past an hour are forgotten, and their late events are handled as new", async () => {
+  const { watcher, clock } = setup([], [], { onlineWaitMs: 0 });
+  await watcher.handle(sentAt(event("stream.offline", "1"), NOW - 10));
+  // The channel's queue empties a tick after its event was handled.
+  await new Promise((r) => setTimeout(r, 0));
+  clock.now += 2 * 3_600_000;
+  const later = NOW + 2 * 3_600_000;
+  await watcher.handle({ ...event("stream.offline", "2"), sentAt: later, receivedAt: later });
+  // Channel 1's newest (an offline sent at NOW - 10) is forgotten: an event sent before it is
+  // no longer "late" against it.
+  const outcome = await watcher.handle({
+    ...event("stream.online", "1", "s"),
+    sentAt: NOW - 20,
+    receivedAt: later,
+  });
+  assert.notEqual(outcome.skipped, "a newer event of the channel came");
+});
