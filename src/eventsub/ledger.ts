@@ -116,6 +116,15 @@ export class WatchLedger implements EventVerdicts {
     });
   }
 
+  /** The channels whose newest event is a stream.offline that arrived at `since` or later. */
+  offlineSince(since: number): { userId: string; at: number }[] {
+    const found: { userId: string; at: number }[] = [];
+    for (const [userId, last] of this.#last) {
+      if (last.type === "offline" && last.at >= since) found.push({ userId, at: last.at });
+    }
+    return found;
+  }
+
   /** How many channels have an event noted. */
   get size(): number {
     return this.#last.size;

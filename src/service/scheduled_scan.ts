@@ -24,7 +24,8 @@ import type { ScanTarget } from "./scheduler.ts";
 import { type ServiceStatus, setBrokerReachable } from "./status.ts";
 import type { LiveState } from "../scan/endings.ts";
 import { guardedFeed, type PageFeed } from "./page.ts";
-import { type HandOver, withEvents } from "./watch.ts";
+import { endedDuringScan, type HandOver, withEvents } from "./watch.ts";
+import { tombstoneRecord } from "../scan/record.ts";
 
 const log = getLogger(["datagen", "service"]);
 
@@ -100,6 +101,7 @@ export function createScanner(options: ScannerOptions): Scanner {
         current.state = events === undefined
           ? state
           : withEvents(state, events, outcome.tombstoned);
+        if (events !== undefined) await endOfflineDuringScan(options, current, startedAt);
       }
       lastProjectedMs = projectedScanMs(summary);
       lastPoints = summary.points;
@@ -114,6 +116,41 @@ export function createScanner(options: ScannerOptions): Scanner {
     projectedScanMs: () => lastProjectedMs,
     lastPoints: () => lastPoints,
   };
+}
+
+/**
+ * Tombstones the streams of channels that went offline while the scan ran and that the scan
+ * brought into its next state (see `endedDuringScan`). Without it they waited for the next scan.
+ * A failed send leaves them to that scan.
+ */
+async function endOfflineDuringScan(
+  options: ScannerOptions,
+  current: ScanSession,
+  startedAt: number,
+): Promise<void> {
+  const { ledger, metrics } = options;
+  const ids = endedDuringScan(current.state, ledger.offlineSince(startedAt));
+  if (ids.length === 0) return;
+  const at = options.now();
+  ledger.end(ids, at);
+  const records = ids.map((id) =>
+    tombstoneRecord(id, { scanId: "eventsub", at, reason: "offline" })
+  );
+  try {
+    await current.delivery.send(records);
+  } catch (error) {
+    log.warn(
+      "Tombstones of {count} streams that ended during the scan not written ({error}); the next scan ends them",
+      {
+        count: ids.length,
+        error: (error as Error).message,
+      },
+    );
+    return;
+  }
+  for (const id of ids) current.state.delete(id);
+  metrics.tombstones.inc({ reason: "offline" }, ids.length);
+  options.page?.acknowledged(records, true);
 }
 
 /** Metrics and readiness after a scan. */

@@ -15,6 +15,7 @@
 import type { HelixStream } from "../helix/stream.ts";
 import { type LiveStream, liveStream, type StreamRecord } from "../scan/record.ts";
 import type { LiveState } from "../scan/endings.ts";
+import { LiveSet } from "../scan/live_set.ts";
 import type { ScanSession } from "./context.ts";
 
 /** The edges of {@link createHandOver}. */
@@ -100,4 +101,32 @@ export function withEvents(
     else if (!tombstoned.has(id) && !next.has(id)) next.set(id, live);
   }
   return next;
+}
+
+/** A broadcast this long before its channel's stream.offline is surely the one it ended. */
+const ENDED_BEFORE_MS = 60_000;
+
+/**
+ * The streams of a scan's next state whose channel went offline while the scan ran: the event
+ * found none of them (the scan had not yet handed its state over), and a page fetched before it
+ * brought them in. Only broadcasts that began a minute before the event are taken, so that a
+ * channel live again since, whose stream.online is still on its way, keeps its new broadcast.
+ */
+export function endedDuringScan(
+  next: LiveState,
+  offline: readonly { userId: string; at: number }[],
+): string[] {
+  if (offline.length === 0) return [];
+  const ids: string[] = [];
+  const of = (userId: string): string[] => {
+    if (next instanceof LiveSet) return next.idsOfUser(userId);
+    return [...next].filter(([, s]) => s.userId === userId).map(([id]) => id);
+  };
+  for (const { userId, at: offlineAt } of offline) {
+    for (const id of of(userId)) {
+      const stream = next.get(id);
+      if (stream !== undefined && stream.startedAt < offlineAt - ENDED_BEFORE_MS) ids.push(id);
+    }
+  }
+  return ids;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHandOver, type HandOver, withEvents } from "./watch.ts";
+import { createHandOver, endedDuringScan, type HandOver, withEvents } from "./watch.ts";
 import { fakeSession, testConfig } from "./_test_utils.ts";
 import type { ScanSession } from "./context.ts";
 import { createScanner } from "./scheduled_scan.ts";
@@ -199,4 +199,60 @@ Deno.test("a stream an event ended during a scan is gone from the scan's next st
   const scanned = new Map([[y.id, liveStream(y)], [a.id, liveStream(a)]]);
   const next = withEvents(scanned, new Map([[y.id, null]]), new Set());
   assert.deepEqual([...next.keys()], ["1"]);
+});
+
+Deno.test("a stream whose channel went offline during the scan that first listed it is tombstoned as the scan ends", async () => {
+  const at = new Date(Date.now() - 3600_000).toISOString();
+  const a = fakeStream("1", { user_id: "101", started_at: at });
+  const s = fakeStream("5", { user_id: "105", started_at: at });
+  const session = fakeSession(new Map([[a.id, liveStream(a)]]));
+  const ledger = new WatchLedger();
+  const handOver = createHandOver({ active: () => session, stepDown: () => {} });
+  const watcher = new Watcher({
+    source: createFakeSource({ listed: [] }),
+    send: handOver.send,
+    live: handOver.live,
+    ledger,
+  });
+  let handled: Promise<unknown> = Promise.resolve();
+  // s's channel goes offline while the scan runs, before it hands over its state: the event
+  // finds no stream of the channel to end, and the scan's page (answered after the event, as
+  // a cache node behind answers) lists s.
+  const source = createFakeSource({
+    listed: [a, s],
+    onCall: () => {
+      const now = Date.now();
+      handled = watcher.handle({
+        type: "stream.offline",
+        userId: s.user_id,
+        userLogin: s.user_login,
+        sentAt: now,
+        receivedAt: now,
+      });
+    },
+    latencyMs: 20,
+  });
+  const scanner = scannerWith(() => source, ledger, handOver);
+  await scanner.scan({ session });
+  await handled;
+  const ofS = session.delivery.acknowledged.filter((r) => r.key === s.id);
+  assert.deepEqual(
+    ofS.map((r) => [r.value === null ? "tombstone" : "record", r.headers["end-reason"]]),
+    [
+      ["record", undefined],
+      ["tombstone", "offline"],
+    ],
+  );
+  assert.deepEqual([...session.state.keys()], ["1"]);
+  assert.equal(ledger.ended(s.id), true);
+});
+
+Deno.test("a channel live again since its offline keeps the broadcast that began after it", () => {
+  const now = Date.parse("2026-12-01T12:00:00Z");
+  const old = liveStream(fakeStream("1", { user_id: "7", started_at: "2026-12-01T10:00:00Z" }));
+  const fresh = liveStream(fakeStream("2", { user_id: "7", started_at: "2026-12-01T11:59:50Z" }));
+  const other = liveStream(fakeStream("3", { user_id: "8", started_at: "2026-12-01T10:00:00Z" }));
+  const next = new Map([["1", old], ["2", fresh], ["3", other]]);
+  assert.deepEqual(endedDuringScan(next, [{ userId: "7", at: now }]), ["1"]);
+  assert.deepEqual(endedDuringScan(next, []), []);
 });
