@@ -159,6 +159,8 @@ export function startEventSub(options: EventSubOptions): EventSub {
       desired,
       known ?? undefined,
       {
+        // A scan ended meanwhile: the next round follows its ranking.
+        yieldWhen: () => again,
         onSubscribed: (userId, totals) => {
           growing.add(userId);
           metrics.eventsubChannels.set(growing.size);

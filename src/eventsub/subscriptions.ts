@@ -68,6 +68,8 @@ export interface ReconcileResult extends CostTotals {
   refused: { type: string; userId: string; reason: string }[];
   /** Helix requests made. */
   requests: number;
+  /** It stopped creating because `yieldWhen` said so: the rest waits for the next reconcile. */
+  yielded: boolean;
 }
 
 /**
@@ -76,13 +78,19 @@ export interface ReconcileResult extends CostTotals {
  * 100 a point), with it only the changes cost points. `onSubscribed` hears of each channel
  * that gets its second event as it happens: a ramp of thousands of channels takes an hour at
  * EventSub's share of the rate limit, and the metrics should not wait for its end.
+ * `yieldWhen` is asked before each channel's creates: once it says yes (a newer scan has ranked
+ * the channels), the round ends, so that an hour-long ramp does not go on creating the set a
+ * scan chose an hour ago while channels end and others take their viewers.
  */
 export async function reconcileSubscriptions(
   api: EventSubApi,
   conduitId: string,
   desired: readonly string[],
   known?: { data: ListedSubscription[] } & CostTotals,
-  options: { onSubscribed?: (userId: string, totals: CostTotals) => void } = {},
+  options: {
+    onSubscribed?: (userId: string, totals: CostTotals) => void;
+    yieldWhen?: () => boolean;
+  } = {},
 ): Promise<ReconcileResult> {
   const listed = known ?? await api.subscriptions();
   let requests = known ? 0 : Math.max(1, Math.ceil(listed.data.length / 100));
@@ -101,7 +109,14 @@ export async function reconcileSubscriptions(
   const refused: ReconcileResult["refused"] = [];
   let created = 0;
   let full = false;
+  let yielded = false;
+  let previous: string | undefined;
   for (const { type, userId } of plan.create) {
+    if (userId !== previous && options.yieldWhen?.()) {
+      yielded = true;
+      break;
+    }
+    previous = userId;
     if (full) {
       refused.push({ type, userId, reason: "not tried: a create was refused for cost" });
       continue;
@@ -140,6 +155,7 @@ export async function reconcileSubscriptions(
     subscribed,
     refused,
     requests,
+    yielded,
   };
 }
 
