@@ -12,7 +12,6 @@ import type { LiveState } from "../scan/endings.ts";
 import { ensureTopic } from "./client.ts";
 import type { Delivery } from "./delivery.ts";
 import { readLiveState, rebuildOptions } from "./rebuild.ts";
-import { MAX_BROADCAST_MS } from "../helix/stream.ts";
 
 const log = getLogger(["datagen", "service"]);
 
@@ -24,7 +23,7 @@ export interface KafkaSession {
   state: LiveState;
   /**
    * Broadcasts stream.offline ended, as the topic's tombstones tell (`end-reason: offline`), and
-   * when: the newest 48 hours the topic still holds.
+   * when, as far back as the topic still holds them.
    */
   ended?: ReadonlyMap<string, number>;
 }
@@ -63,11 +62,9 @@ export async function openSession(
 ): Promise<KafkaSession> {
   await delivery.connect();
   const started = performance.now();
+  // The ledger keeps the last 48 hours of them; a compacted topic holds tombstones for less.
   const ended = new Map<string, number>();
-  const since = Date.now() - MAX_BROADCAST_MS;
-  const onEnded = (id: string, at: number) => {
-    if (at > since) ended.set(id, at);
-  };
+  const onEnded = (id: string, at: number) => void ended.set(id, at);
   const state = await readLiveState(kafka, config.kafka.topic, {
     ...rebuildOptions(config),
     onEnded,
