@@ -35,7 +35,7 @@ import { freePort } from "../dev/ports.ts";
 import { createKafka, ensureTopic } from "../src/kafka/client.ts";
 import { startSimulator } from "../src/sim/mod.ts";
 import { EVENTSUB_SHARE } from "../src/eventsub/pace.ts";
-import { startService } from "../tests/support/service.ts";
+import { simulatorAsTwitch, startService } from "../tests/support/service.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -133,14 +133,9 @@ const poll = setInterval(() => {
 const httpPort = freePort();
 const started = Date.now();
 await using service = startService([], {
-  SOURCE: "twitch",
-  // The simulator's Helix here has no cache lag: no young stream to hold (the default against
-  // Twitch holds a vanished stream younger than 10 minutes, which would time the hold, not polling).
-  HELIX_CACHE_HORIZON: "0",
-  TWURPLE_MOCK_API_PORT: String(sim.port),
-  TWITCH_CLIENT_ID: sim.clientId,
-  TWITCH_CLIENT_SECRET: sim.clientSecret,
-  EVENTSUB_WS_URL: sim.eventSubUrl,
+  // No young-stream hold: the simulator's Helix has no cache lag, and the hold (10 minutes by
+  // default against Twitch) would be timed instead of polling.
+  ...simulatorAsTwitch(sim),
   EVENTSUB_CHANNELS: String(channels),
   KAFKA_BROKERS: bootstrap,
   KAFKA_TOPIC: topic,

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { readTopic, uniqueTopic, useTestBroker } from "./support/kafka.ts";
-import { NO_SCHEDULED_SCANS, startService } from "./support/service.ts";
+import { NO_SCHEDULED_SCANS, simulatorAsTwitch, startService } from "./support/service.ts";
 import { startSimulator } from "../src/sim/mod.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -25,13 +25,7 @@ Deno.test("with polling off and all 2,000 channels subscribed, every end is tomb
   });
   const topic = uniqueTopic("eventsub-scale");
   await using service = startService([], {
-    SOURCE: "twitch",
-    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
-    HELIX_CACHE_HORIZON: "0",
-    TWURPLE_MOCK_API_PORT: String(sim.port),
-    TWITCH_CLIENT_ID: sim.clientId,
-    TWITCH_CLIENT_SECRET: sim.clientSecret,
-    EVENTSUB_WS_URL: sim.eventSubUrl,
+    ...simulatorAsTwitch(sim),
     EVENTSUB_CHANNELS: "5000",
     SCHEDULE: NO_SCHEDULED_SCANS,
     KAFKA_BROKERS: broker.bootstrap,

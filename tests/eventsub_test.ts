@@ -11,6 +11,7 @@ import {
   NO_SCHEDULED_SCANS,
   type RunningService,
   runService,
+  simulatorAsTwitch,
   startService,
 } from "./support/service.ts";
 import { type Simulator, startSimulator } from "../src/sim/mod.ts";
@@ -20,13 +21,7 @@ import { waitFor } from "./support/wait.ts";
 /** The service against `sim` with a watchlist, scanning once at start-up only. */
 function serve(sim: Simulator, env: Record<string, string>, logins: string[]): RunningService {
   return startService([], {
-    SOURCE: "twitch",
-    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
-    HELIX_CACHE_HORIZON: "0",
-    TWURPLE_MOCK_API_PORT: String(sim.port),
-    TWITCH_CLIENT_ID: sim.clientId,
-    TWITCH_CLIENT_SECRET: sim.clientSecret,
-    EVENTSUB_WS_URL: sim.eventSubUrl,
+    ...simulatorAsTwitch(sim),
     WATCH_USER_LOGINS: logins.join(","),
     EVENTSUB_CHANNELS: String(logins.length),
     SCHEDULE: NO_SCHEDULED_SCANS,

@@ -186,3 +186,18 @@ export async function runOnceWithin(
   }
   return { ...result, ms: Math.round(performance.now() - started) };
 }
+
+/** What a simulator needs to pass for Twitch: its Helix, credentials and EventSub, no cache hold. */
+export function simulatorAsTwitch(
+  sim: { port: number; clientId: string; clientSecret: string; eventSubUrl: string },
+): Record<string, string> {
+  return {
+    SOURCE: "twitch",
+    // A coherent Helix (the simulator, the CLI's mock): no young stream to hold.
+    HELIX_CACHE_HORIZON: "0",
+    TWURPLE_MOCK_API_PORT: String(sim.port),
+    TWITCH_CLIENT_ID: sim.clientId,
+    TWITCH_CLIENT_SECRET: sim.clientSecret,
+    EVENTSUB_WS_URL: sim.eventSubUrl,
+  };
+}
