@@ -193,6 +193,11 @@ export class Watcher {
       const online = this.#online.get(event.userId);
       if (online !== undefined && !ids.includes(online)) ids.push(online);
     } else {
+      // A newer stream.offline names no broadcast: it may have ended an older one while this
+      // broadcast goes on. Only a newer stream.online of another broadcast says it is over.
+      if (newer.type === "stream.offline") {
+        return { records: [], skipped: "a newer stream.offline of the channel came" };
+      }
       ids = event.streamId !== undefined ? [event.streamId] : [];
     }
     ids = ids.filter((id) => id !== keep && !ledger.ended(id));

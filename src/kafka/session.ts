@@ -79,5 +79,7 @@ export async function openSession(
     streams: state.size,
     ms: Math.round(performance.now() - started),
   });
+  // A key whose newest value is live again is no ended broadcast, whatever tombstone came before.
+  for (const id of ended.keys()) if (state.has(id)) ended.delete(id);
   return { kafka, delivery, state, ended };
 }
